@@ -1,0 +1,208 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { CatchAllMemory } from './catch-all.ts';
+import { createConnectionLimiter } from './connection-limit.ts';
+import { DnsResolver, type DomainMail } from './dns.ts';
+import { probeDomain, type DomainProbe, type ProbeTarget } from './probe.ts';
+import { parseAddress } from './syntax.ts';
+import { simulateTestVerdict } from './test-mode.ts';
+import type { Verdict, Verifier, VerifyOptions } from './types.ts';
+import { composeVerdict, factsOf, invalidSyntax, type AddressFacts } from './verdict.ts';
+
+export { assertProbeIdentity } from './identity.ts';
+
+/** The part of src/config/env.ts's Config the engine reads. */
+export interface EngineConfig {
+  production: boolean;
+  dns: { servers: string[]; timeoutMs: number };
+  smtp: {
+    port: number;
+    heloName: string;
+    mailFrom: string;
+    timeoutMs: number;
+    allowPrivate: boolean;
+    maxConnectionsPerHost: number;
+  };
+}
+
+export interface EngineDeps {
+  /** Shares the per-host connection limit and catch-all results across processes; null: in-process. */
+  redis: Redis | null;
+  logger: Logger;
+  /** Prefix of the engine's Redis keys (default `mailsift:`; tests use a unique one). */
+  keyPrefix?: string;
+}
+
+export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier {
+  const prefix = deps.keyPrefix ?? 'mailsift:';
+  const logger = deps.logger.child({ component: 'verifier' });
+  const dns = new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+  const probeDeps = {
+    dns,
+    limiter: createConnectionLimiter(deps.redis, config.smtp.maxConnectionsPerHost, logger, {
+      prefix: `${prefix}smtp:conn:`,
+    }),
+    catchAll: new CatchAllMemory(deps.redis, `${prefix}smtp:catchall:`, logger),
+    logger,
+  };
+  // Closing the verifier aborts every session in flight (their connection slots are released).
+  const life = new AbortController();
+
+  async function verifyMany(
+    emails: string[],
+    options: VerifyOptions,
+    outer: AbortSignal,
+  ): Promise<Verdict[]> {
+    const start = performance.now();
+    if (options.mode === 'test') return emails.map(simulateTestVerdict);
+    const verdicts: (Verdict | undefined)[] = emails.map(() => undefined);
+    const byDomain = new Map<string, { index: number; facts: AddressFacts }[]>();
+    emails.forEach((email, index) => {
+      const facts = factsOf(parseAddress(email));
+      if (!facts) {
+        verdicts[index] = { ...invalidSyntax(), durationMs: elapsed(start) };
+        return;
+      }
+      const list = byDomain.get(facts.parsed.domain) ?? [];
+      list.push({ index, facts });
+      byDomain.set(facts.parsed.domain, list);
+    });
+    const probe = options.smtp && !options.quickMode;
+    await Promise.all(
+      [...byDomain].map(([domain, members]) =>
+        verifyDomain(domain, members).catch((err: unknown) => {
+          // A bug must not sink the other domains of a chunk: these addresses become unknown.
+          logger.error({ err, domain }, 'verification failed unexpectedly');
+          for (const m of members) {
+            verdicts[m.index] = {
+              ...composeVerdict(m.facts, { kind: 'error', error: 'servfail' }, null),
+              status: 'unknown',
+              reason: 'unexpected_error',
+              temporary: false,
+              durationMs: elapsed(start),
+            };
+          }
+        }),
+      ),
+    );
+    return verdicts.map((v) => v ?? { ...invalidSyntax(), durationMs: elapsed(start) });
+
+    async function verifyDomain(domain: string, members: { index: number; facts: AddressFacts }[]) {
+      const literal = members[0]?.facts.parsed.domainLiteral === true;
+      // RFC 5321 4.1.3 address literals are never resolved or probed (see docs/engine.md).
+      const mail = literal ? null : await dns.resolveMail(domain);
+      const toProbe =
+        probe && mail?.kind === 'mx' ? members.filter((m) => !m.facts.disposable) : [];
+      const probed =
+        toProbe.length > 0 && mail?.kind === 'mx'
+          ? await runProbe(domain, mail, toProbe, outer)
+          : null;
+      for (const m of members) {
+        const p = probed?.get(m.index);
+        const decision = composeVerdict(
+          m.facts,
+          mail,
+          p ? { outcome: p.outcome, mxHost: p.mxHost, catchAll: p.catchAll } : null,
+        );
+        verdicts[m.index] = {
+          ...decision,
+          durationMs: p ? Math.round(p.settledAt - start) : elapsed(start),
+        };
+      }
+    }
+  }
+
+  async function runProbe(
+    domain: string,
+    mail: Extract<DomainMail, { kind: 'mx' }>,
+    members: { index: number; facts: AddressFacts }[],
+    outer: AbortSignal,
+  ) {
+    // The same mailbox twice in a group is asked once (RCPT is case-insensitive in practice).
+    const targets: ProbeTarget[] = [];
+    const slot = new Map<string, number>();
+    const targetOf = members.map((m) => {
+      const key = m.facts.parsed.normalized.toLowerCase();
+      let t = slot.get(key);
+      if (t === undefined) {
+        t =
+          targets.push({
+            address: m.facts.parsed.normalized,
+            smtpUtf8: m.facts.parsed.smtpUtf8 === true,
+          }) - 1;
+        slot.set(key, t);
+      }
+      return t;
+    });
+    const result: DomainProbe = await probeDomain(
+      domain,
+      mail.hosts,
+      targets,
+      config.smtp,
+      probeDeps,
+      outer,
+    );
+    const done = performance.now();
+    return new Map(
+      members.map((m, i) => {
+        const outcome = result.outcomes[targetOf[i] as number] ?? { kind: 'no_host' as const };
+        return [
+          m.index,
+          { outcome, mxHost: result.mxHost, catchAll: result.catchAll, settledAt: done },
+        ];
+      }),
+    );
+  }
+
+  function timeoutVerdict(email: string, start: number): Verdict {
+    const facts = factsOf(parseAddress(email));
+    const base = facts
+      ? composeVerdict(facts, { kind: 'error', error: 'timeout' }, null)
+      : invalidSyntax();
+    if (!facts || base.status === 'risky') return { ...base, durationMs: elapsed(start) };
+    return {
+      ...base,
+      status: 'unknown',
+      reason: 'timeout',
+      temporary: false,
+      durationMs: elapsed(start),
+    };
+  }
+
+  return {
+    async verify(email: string, options: VerifyOptions): Promise<Verdict> {
+      const start = performance.now();
+      if (options.mode === 'test') return simulateTestVerdict(email);
+      // The hard deadline of one address covers everything: DNS, connection slot, SMTP. The work
+      // is told to stop a little earlier so it can still say what it learnt (MX found...).
+      const ms = config.smtp.timeoutMs;
+      const soft = AbortSignal.any([
+        life.signal,
+        AbortSignal.timeout(Math.max(1, ms - Math.min(100, ms / 10))),
+      ]);
+      const work = verifyMany([email], options, soft).then((v) => v[0] as Verdict);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<Verdict>((resolve) => {
+        timer = setTimeout(() => resolve(timeoutVerdict(email, start)), ms);
+      });
+      return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+    },
+
+    async verifyDomainGroup(
+      domain: string,
+      emails: string[],
+      options: VerifyOptions,
+    ): Promise<Verdict[]> {
+      logger.debug({ domain, count: emails.length }, 'verifying a domain group');
+      return verifyMany(emails, options, life.signal);
+    },
+
+    async close(): Promise<void> {
+      life.abort(new Error('verifier closed'));
+    },
+  };
+}
+
+function elapsed(start: number): number {
+  return Math.round(performance.now() - start);
+}

@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CatchAllMemory } from './catch-all.ts';
+import type { ConnectionLimiter, Lease } from './connection-limit.ts';
+import type { DnsResolver, MxHost } from './dns.ts';
+import { mayConnect } from './safety.ts';
+import { SmtpConnectError } from './smtp-client.ts';
+import type { SmtpReply } from './smtp-reply.ts';
+import { openSession } from './smtp-session.ts';
+
+/**
+ * Probes the mailboxes of one domain: MX hosts in preference order (the next on a failed
+ * connect, RFC 5321 5.1), several addresses per session (RCPT after RCPT in one transaction,
+ * a new session when the server says 452 too many recipients), one random address per domain
+ * to detect a catch-all, QUIT, and never DATA. Every address has its own hard deadline.
+ */
+
+export type ProbeOutcome =
+  | { kind: 'reply'; reply: SmtpReply }
+  /** Refused before RCPT: greeting, EHLO/HELO or MAIL FROM. */
+  | { kind: 'refused'; stage: 'banner' | 'helo' | 'mail'; reply: SmtpReply }
+  | { kind: 'timeout' }
+  | { kind: 'no_connect' }
+  /** Every MX address is private / loopback / reserved and SMTP_ALLOW_PRIVATE is off. */
+  | { kind: 'private' }
+  /** The server closed the connection or broke the protocol mid-dialogue. */
+  | { kind: 'dropped' }
+  /** The MX hosts' addresses could not be resolved (SERVFAIL / timeout). */
+  | { kind: 'dns_error' }
+  /** No MX host has an address at all. */
+  | { kind: 'no_host' }
+  /** A UTF-8 local part and a server without SMTPUTF8 (RFC 6531). */
+  | { kind: 'utf8_unsupported' }
+  /** No connection slot for the MX host came free in time. */
+  | { kind: 'no_slot' };
+
+export interface ProbeTarget {
+  /** The address as sent in RCPT TO (normalised: ASCII domain). */
+  address: string;
+  smtpUtf8: boolean;
+}
+
+export interface DomainProbe {
+  outcomes: ProbeOutcome[];
+  /** The MX host that answered, else the first one tried. */
+  mxHost: string | null;
+  catchAll: boolean | null;
+}
+
+export interface ProbeSettings {
+  port: number;
+  heloName: string;
+  mailFrom: string;
+  timeoutMs: number;
+  allowPrivate: boolean;
+}
+
+export interface ProbeDeps {
+  dns: DnsResolver;
+  limiter: ConnectionLimiter;
+  catchAll: CatchAllMemory;
+  logger: Logger;
+}
+
+/**
+ * A per-address budget: renewed when the next address's turn starts. `outer` is the caller's
+ * deadline (verify()) and, until a first address is answered, the first address's deadline
+ * across every MX host tried.
+ */
+class Budget {
+  private controller = new AbortController();
+  private timer: NodeJS.Timeout;
+  signal: AbortSignal;
+
+  constructor(
+    private readonly ms: number,
+    private outer: AbortSignal | undefined,
+  ) {
+    this.timer = this.arm();
+    this.signal = this.combined();
+  }
+
+  private arm(): NodeJS.Timeout {
+    const c = this.controller;
+    return setTimeout(() => c.abort(new ProbeTimeoutError()), this.ms);
+  }
+
+  private combined(): AbortSignal {
+    return this.outer
+      ? AbortSignal.any([this.controller.signal, this.outer])
+      : this.controller.signal;
+  }
+
+  renew(outer: AbortSignal | undefined = this.outer): void {
+    clearTimeout(this.timer);
+    this.outer = outer;
+    this.controller = new AbortController();
+    this.timer = this.arm();
+    this.signal = this.combined();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+export class ProbeTimeoutError extends Error {
+  override name = 'ProbeTimeoutError';
+}
+
+const isTooMany = (r: SmtpReply) =>
+  r.code === 452 && (r.enhanced === '4.5.3' || /too many recipients/i.test(r.text));
+
+export async function probeDomain(
+  domain: string,
+  hosts: MxHost[],
+  targets: ProbeTarget[],
+  settings: ProbeSettings,
+  deps: ProbeDeps,
+  outer?: AbortSignal,
+): Promise<DomainProbe> {
+  const outcomes: (ProbeOutcome | undefined)[] = targets.map(() => undefined);
+  let pending = targets.map((_, i) => i);
+  let failure: ProbeOutcome = { kind: 'no_host' };
+  let mxHost: string | null = hosts[0]?.exchange ?? null;
+  const known = await deps.catchAll.get(domain);
+  let catchAll: boolean | null = known ?? null;
+  let catchAllTested = known !== undefined;
+  let firstDeadline: AbortSignal | undefined;
+  let answered = false;
+
+  for (const host of hosts) {
+    if (pending.length === 0 || outer?.aborted) break;
+    const resolved = await deps.dns.resolveHost(host.exchange);
+    if (resolved.kind !== 'ok') {
+      if (resolved.kind === 'error' && failure.kind === 'no_host') failure = { kind: 'dns_error' };
+      continue;
+    }
+    const ips = resolved.addresses.filter((ip) => mayConnect(ip, settings.allowPrivate));
+    if (ips.length === 0) {
+      if (failure.kind === 'no_host' || failure.kind === 'dns_error') failure = { kind: 'private' };
+      deps.logger.debug({ domain, mx: host.exchange }, 'MX host only has non-public addresses');
+      continue;
+    }
+    for (const ip of ips.slice(0, 2)) {
+      const r = await sessions(ip, host.exchange);
+      if (r === 'next') continue;
+      mxHost = host.exchange;
+      break;
+    }
+    if (pending.length === 0) break;
+  }
+  // Stopped from outside (a deadline, a shutdown) before these were answered: that says nothing
+  // about the domain, so never let it read as "no mail host" (undeliverable).
+  if (outer?.aborted && failure.kind === 'no_host') failure = { kind: 'timeout' };
+  for (const i of pending) outcomes[i] = failure;
+  return { outcomes: outcomes.map((o) => o ?? failure), mxHost, catchAll };
+
+  /** Runs sessions on one address until every pending target has an outcome; 'next' = try another MX. */
+  async function sessions(ip: string, mx: string): Promise<'done' | 'next'> {
+    let progressed = false;
+    while (pending.length > 0) {
+      // The wait for a slot is politeness, not the server's time: the budget starts after it.
+      const slotWait = AbortSignal.timeout(Math.max(settings.timeoutMs * 5, 60_000));
+      const slotSignal = outer ? both(outer, slotWait) : slotWait;
+      let lease: Lease;
+      try {
+        lease = await deps.limiter.acquire(ip, slotSignal);
+      } catch {
+        settle(pending, outer?.aborted ? { kind: 'timeout' } : { kind: 'no_slot' });
+        return 'done';
+      }
+      // Until one address is answered, its deadline also spans every MX host tried.
+      firstDeadline ??= AbortSignal.timeout(settings.timeoutMs);
+      const budget = new Budget(settings.timeoutMs, answered ? outer : both(outer, firstDeadline));
+      try {
+        const opened = await openSession({
+          ip,
+          mxHost: mx,
+          port: settings.port,
+          heloName: settings.heloName,
+          connectTimeoutMs: Math.max(1000, Math.floor(settings.timeoutMs / 3)),
+          signal: budget.signal,
+        });
+        if (opened.kind === 'refused') {
+          failure = { kind: 'refused', stage: opened.stage, reply: opened.reply };
+          if (progressed) settle(pending, failure);
+          return progressed ? 'done' : 'next';
+        }
+        progressed = true;
+        const { conn, extensions } = opened;
+        const utf8 = extensions.has('SMTPUTF8');
+        const needUtf8 = utf8 && pending.some((i) => targets[i]?.smtpUtf8);
+        const mail = await conn.command(
+          `MAIL FROM:<${settings.mailFrom}>${needUtf8 ? ' SMTPUTF8' : ''}`,
+          budget.signal,
+        );
+        if (mail.code !== 250) {
+          settle(pending, { kind: 'refused', stage: 'mail', reply: mail });
+          await conn.quit(200);
+          return 'done';
+        }
+        let inSession = 0;
+        const queue = [...pending];
+        for (const i of queue) {
+          const target = targets[i] as ProbeTarget;
+          if (target.smtpUtf8 && !utf8) {
+            settle([i], { kind: 'utf8_unsupported' });
+            continue;
+          }
+          const reply = await conn.command(`RCPT TO:<${target.address}>`, budget.signal);
+          if (isTooMany(reply) && inSession > 0) break; // continue in a new session
+          inSession++;
+          if (reply.code === 421) {
+            settle(pending, { kind: 'reply', reply }); // the server is closing the session
+            break;
+          }
+          settle([i], { kind: 'reply', reply });
+          if (reply.code >= 200 && reply.code < 300 && !catchAllTested) {
+            catchAllTested = true;
+            const random = await conn.command(
+              `RCPT TO:<${randomLocal()}@${domain}>`,
+              budget.signal,
+            );
+            inSession++;
+            if (random.code >= 200 && random.code < 300) catchAll = true;
+            else if (random.code >= 500) catchAll = false;
+            if (catchAll !== null) await deps.catchAll.set(domain, catchAll);
+          }
+          budget.renew(outer);
+        }
+        await conn.quit(Math.min(1000, settings.timeoutMs));
+      } catch (err) {
+        const timedOut = budget.signal.aborted;
+        deps.logger.debug({ domain, mx, err: (err as Error).message }, 'SMTP session ended early');
+        if (!timedOut && !progressed) {
+          // Nothing learnt from this host yet (refused, unreachable, closed at once): next MX.
+          failure = err instanceof SmtpConnectError ? { kind: 'no_connect' } : { kind: 'dropped' };
+          return 'next';
+        }
+        // A tarpit or a dropped session: the targets still waiting share the fate of the current one.
+        settle(
+          pending,
+          timedOut
+            ? { kind: 'timeout' }
+            : err instanceof SmtpConnectError
+              ? { kind: 'no_connect' }
+              : { kind: 'dropped' },
+        );
+      } finally {
+        budget.dispose();
+        await lease.release();
+      }
+    }
+    return 'done';
+  }
+
+  function settle(indexes: number[], outcome: ProbeOutcome): void {
+    if (indexes.length > 0) answered = true;
+    for (const i of indexes) outcomes[i] = outcome;
+    const done = new Set(indexes);
+    pending = pending.filter((i) => !done.has(i));
+  }
+}
+
+function both(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
+}
+
+/** A local part no one has: `x` and 12 hex digits (RFC 5321 4.1.2 atext only). */
+function randomLocal(): string {
+  return `x${randomBytes(6).toString('hex')}`;
+}

@@ -1,0 +1,254 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import {
+  MAX_LINE_LENGTH,
+  ReplyAssembler,
+  SmtpProtocolError,
+  type SmtpReply,
+} from './smtp-reply.ts';
+
+/**
+ * One SMTP connection on node:net / node:tls: reads replies, sends commands, upgrades with
+ * STARTTLS. Every wait takes an AbortSignal, the caller's hard deadline: when it fires the
+ * socket is destroyed, so a tarpit dribbling one byte a second cannot hold a probe (socket idle
+ * timeouts alone would never fire against it).
+ */
+
+/** TCP connect failed: refused, unreachable, reset, or no SYN-ACK in time. */
+export class SmtpConnectError extends Error {
+  override name = 'SmtpConnectError';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The server closed the connection (or it broke) in the middle of the dialogue. */
+export class SmtpClosedError extends Error {
+  override name = 'SmtpClosedError';
+}
+
+/** The TLS handshake after STARTTLS failed; the caller may retry in plain text. */
+export class SmtpTlsError extends Error {
+  override name = 'SmtpTlsError';
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Hard deadline of the whole probe. */
+  signal: AbortSignal;
+  /** Connect attempt bound, within the deadline (a dead MX host should leave time for the next). */
+  connectTimeoutMs: number;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
+
+export class SmtpConnection {
+  private socket: net.Socket;
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly assembler = new ReplyAssembler();
+  private readonly replies: SmtpReply[] = [];
+  private failure: Error | null = null;
+  private waiter: ((r: SmtpReply | Error) => void) | null = null;
+  private tls = false;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  static connect(opts: ConnectOptions): Promise<SmtpConnection> {
+    const { signal } = opts;
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: opts.host, port: opts.port });
+      socket.setNoDelay(true);
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        socket.removeListener('error', onError);
+        socket.removeListener('connect', onConnect);
+      };
+      const onAbort = () => {
+        cleanup();
+        socket.destroy();
+        reject(abortError(signal));
+      };
+      const onError = (err: NodeJS.ErrnoException) => {
+        cleanup();
+        socket.destroy();
+        reject(new SmtpConnectError(err.message, err.code ?? 'ECONNERROR'));
+      };
+      const onConnect = () => {
+        cleanup();
+        resolve(new SmtpConnection(socket));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        socket.destroy();
+        reject(new SmtpConnectError(`connect to ${opts.host}:${opts.port} timed out`, 'ETIMEDOUT'));
+      }, opts.connectTimeoutMs);
+      signal.addEventListener('abort', onAbort);
+      socket.once('error', onError);
+      socket.once('connect', onConnect);
+    });
+  }
+
+  get secure(): boolean {
+    return this.tls;
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  private detach(socket: net.Socket): void {
+    socket.removeListener('data', this.onData);
+    socket.removeListener('error', this.onError);
+    socket.removeListener('close', this.onClose);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    let nl: number;
+    while ((nl = this.pending.indexOf(10)) >= 0) {
+      const line = this.pending.subarray(0, nl).toString('utf8').replace(/\r$/, '');
+      this.pending = this.pending.subarray(nl + 1);
+      try {
+        const reply = this.assembler.push(line);
+        if (reply) this.deliver(reply);
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+    }
+    if (this.pending.length > MAX_LINE_LENGTH)
+      this.fail(new SmtpProtocolError('reply line too long'));
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.fail(new SmtpClosedError(`connection error: ${err.message}`));
+  };
+
+  private readonly onClose = (): void => {
+    this.fail(new SmtpClosedError('connection closed by the server'));
+  };
+
+  private deliver(reply: SmtpReply): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(reply);
+    } else {
+      this.replies.push(reply);
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.socket.destroy();
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(this.failure);
+    }
+  }
+
+  /** The next reply (the banner first). */
+  read(signal: AbortSignal): Promise<SmtpReply> {
+    const queued = this.replies.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    if (signal.aborted) {
+      this.destroy();
+      return Promise.reject(abortError(signal));
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.waiter = null;
+        this.destroy();
+        reject(abortError(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiter = (r) => {
+        signal.removeEventListener('abort', onAbort);
+        if (r instanceof Error) reject(r);
+        else resolve(r);
+      };
+    });
+  }
+
+  /** Sends one command line (CRLF added) and reads its reply. */
+  async command(line: string, signal: AbortSignal): Promise<SmtpReply> {
+    if (this.failure) throw this.failure;
+    this.socket.write(`${line}\r\n`);
+    return this.read(signal);
+  }
+
+  /**
+   * RFC 3207 STARTTLS, after the server's 220. Opportunistic (RFC 7435): the certificate is
+   * not verified, as an MTA does when no MTA-STS/DANE policy applies; a probe only needs privacy
+   * against passive observers.
+   */
+  async upgrade(servername: string | undefined, signal: AbortSignal): Promise<void> {
+    const raw = this.socket;
+    this.detach(raw);
+    raw.on('error', () => undefined); // the TLS socket reports it; never an unhandled 'error'
+    const secure = tls.connect({
+      socket: raw,
+      servername: servername && !net.isIP(servername) ? servername : undefined,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1',
+    });
+    this.socket = secure;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        secure.removeListener('secureConnect', onOk);
+        secure.removeListener('error', onErr);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onOk = () => done();
+      const onErr = (e: Error) => {
+        secure.destroy();
+        done(new SmtpTlsError(`TLS handshake failed: ${e.message}`));
+      };
+      const onAbort = () => {
+        secure.destroy();
+        done(abortError(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      secure.once('secureConnect', onOk);
+      secure.once('error', onErr);
+    });
+    this.pending = Buffer.alloc(0);
+    this.attach(secure);
+    this.tls = true;
+  }
+
+  /** Polite goodbye (RFC 5321 4.1.1.10): QUIT and a short wait for 221, then close. */
+  async quit(waitMs = 1000): Promise<void> {
+    if (this.failure) return;
+    const signal = AbortSignal.timeout(waitMs);
+    try {
+      await this.command('QUIT', signal);
+    } catch {
+      // the server may close first; either way we are done
+    } finally {
+      this.destroy();
+    }
+  }
+
+  destroy(): void {
+    this.failure ??= new SmtpClosedError('connection closed by the client');
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,84 @@
+import { SmtpConnection, SmtpTlsError } from './smtp-client.ts';
+import { ehloKeywords, type SmtpReply } from './smtp-reply.ts';
+
+/**
+ * Opens an SMTP session up to the point where MAIL FROM can be sent: connect, banner, EHLO
+ * (HELO when EHLO is refused), and opportunistic STARTTLS with a plain-text retry when the TLS
+ * handshake fails.
+ */
+
+export interface SessionOptions {
+  ip: string;
+  /** The MX host name, for TLS SNI. */
+  mxHost: string;
+  port: number;
+  heloName: string;
+  connectTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+export type OpenedSession =
+  | { kind: 'open'; conn: SmtpConnection; extensions: Set<string> }
+  /** The server greeted or answered EHLO/HELO with a refusal (4xx/5xx): the reply says why. */
+  | { kind: 'refused'; stage: 'banner' | 'helo'; reply: SmtpReply };
+
+export async function openSession(opts: SessionOptions, tryTls = true): Promise<OpenedSession> {
+  const conn = await SmtpConnection.connect({
+    host: opts.ip,
+    port: opts.port,
+    signal: opts.signal,
+    connectTimeoutMs: opts.connectTimeoutMs,
+  });
+  try {
+    // RFC 5321 3.1: a 554 (or 421) greeting means no service here; 220 means go on.
+    const banner = await conn.read(opts.signal);
+    if (banner.code !== 220) {
+      await conn.quit(200);
+      return { kind: 'refused', stage: 'banner', reply: banner };
+    }
+    let hello = await greet(conn, opts);
+    if (hello.kind === 'refused') {
+      await conn.quit(200);
+      return hello;
+    }
+    if (tryTls && hello.extensions.has('STARTTLS')) {
+      const r = await conn.command('STARTTLS', opts.signal);
+      if (r.code === 220) {
+        try {
+          await conn.upgrade(opts.mxHost, opts.signal);
+        } catch (err) {
+          conn.destroy();
+          // A broken TLS stack must not cost the verdict: start over in plain text.
+          if (err instanceof SmtpTlsError) return openSession(opts, false);
+          throw err;
+        }
+        // RFC 3207 4.2: forget everything learnt before TLS and say EHLO again.
+        hello = await greet(conn, opts);
+        if (hello.kind === 'refused') {
+          await conn.quit(200);
+          return hello;
+        }
+      }
+      // 454 "TLS not available": carry on in plain text, as MTAs do.
+    }
+    return { kind: 'open', conn, extensions: hello.extensions };
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+}
+
+type Greeting =
+  { kind: 'ok'; extensions: Set<string> } | { kind: 'refused'; stage: 'helo'; reply: SmtpReply };
+
+async function greet(conn: SmtpConnection, opts: SessionOptions): Promise<Greeting> {
+  const ehlo = await conn.command(`EHLO ${opts.heloName}`, opts.signal);
+  if (ehlo.code === 250) return { kind: 'ok', extensions: ehloKeywords(ehlo) };
+  // RFC 5321 4.1.1.1: a server that does not know EHLO answers 500/502; fall back to HELO.
+  if (ehlo.code >= 500) {
+    const helo = await conn.command(`HELO ${opts.heloName}`, opts.signal);
+    if (helo.code === 250) return { kind: 'ok', extensions: new Set() };
+    return { kind: 'refused', stage: 'helo', reply: helo };
+  }
+  return { kind: 'refused', stage: 'helo', reply: ehlo };
+}

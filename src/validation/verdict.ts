@@ -1,0 +1,166 @@
+import { classifySmtpReply } from './classify.ts';
+import type { DomainMail } from './dns.ts';
+import { isDisposableDomain, isFreeProvider, isRoleAccount } from './lists.ts';
+import type { ProbeOutcome } from './probe.ts';
+import { didYouMean } from './typo.ts';
+import type { Checks, ParsedAddress, Verdict, VerdictReason, VerdictStatus } from './types.ts';
+
+/**
+ * Composes the verdict of one address from what was learnt: syntax, lists, DNS, SMTP. Pure.
+ * Precedence, first that applies:
+ *  1. invalid syntax                   -> undeliverable / invalid_syntax
+ *  2. domain literal (never probed)     -> risky / low_quality
+ *  3. NXDOMAIN or null MX               -> undeliverable / invalid_domain
+ *     no MX and no A/AAAA               -> undeliverable / no_mx
+ *  4. disposable domain                 -> risky / disposable (no probe)
+ *  5. DNS SERVFAIL / timeout            -> unknown / smtp_unavailable, temporary
+ *  6. SMTP probe ran: the reply's class (classify.ts); accepted at a catch-all domain ->
+ *     risky / catch_all; a role account stays risky / role_account unless SMTP rejects it.
+ *  7. no probe (quick mode, plan without SMTP): role -> risky / role_account, typo ->
+ *     risky / low_quality, else deliverable / accepted_email with checks.smtp = null.
+ */
+
+export interface AddressFacts {
+  parsed: ParsedAddress & { valid: true; local: string; domain: string; normalized: string };
+  disposable: boolean;
+  role: boolean;
+  free: boolean;
+  didYouMean: string | null;
+}
+
+type Decision = Omit<Verdict, 'durationMs'>;
+
+export function emptyChecks(): Checks {
+  return {
+    syntax: false,
+    domain: null,
+    mx_found: false,
+    mx_host: null,
+    disposable: false,
+    role: false,
+    free: false,
+    catch_all: null,
+    smtp: null,
+  };
+}
+
+export function invalidSyntax(): Decision {
+  return {
+    status: 'undeliverable',
+    reason: 'invalid_syntax',
+    didYouMean: null,
+    normalized: null,
+    checks: emptyChecks(),
+    temporary: false,
+  };
+}
+
+/** Everything known about an address without the network. */
+export function factsOf(parsed: ParsedAddress): AddressFacts | null {
+  if (
+    !parsed.valid ||
+    parsed.local === null ||
+    parsed.domain === null ||
+    parsed.normalized === null
+  )
+    return null;
+  const literal = parsed.domainLiteral === true;
+  return {
+    parsed: parsed as AddressFacts['parsed'],
+    disposable: !literal && isDisposableDomain(parsed.domain),
+    role: isRoleAccount(unquote(parsed.local)),
+    free: !literal && isFreeProvider(parsed.domain),
+    didYouMean: literal ? null : didYouMean(parsed.local, parsed.domain),
+  };
+}
+
+function unquote(local: string): string {
+  return local.startsWith('"') ? local.slice(1, -1).replace(/\\(.)/g, '$1') : local;
+}
+
+export interface ProbeFacts {
+  outcome: ProbeOutcome;
+  mxHost: string | null;
+  catchAll: boolean | null;
+}
+
+export function composeVerdict(
+  facts: AddressFacts,
+  dns: DomainMail | null,
+  probe: ProbeFacts | null,
+): Decision {
+  const checks: Checks = {
+    ...emptyChecks(),
+    syntax: true,
+    domain: facts.parsed.domain,
+    disposable: facts.disposable,
+    role: facts.role,
+    free: facts.free,
+  };
+  const decide = (status: VerdictStatus, reason: VerdictReason, temporary = false): Decision => ({
+    status,
+    reason,
+    temporary,
+    didYouMean: facts.didYouMean,
+    normalized: facts.parsed.normalized,
+    checks,
+  });
+
+  if (facts.parsed.domainLiteral || dns === null) return decide('risky', 'low_quality');
+  if (dns.kind === 'nxdomain' || dns.kind === 'null_mx')
+    return decide('undeliverable', 'invalid_domain');
+  if (dns.kind === 'no_mx') return decide('undeliverable', 'no_mx');
+  if (dns.kind === 'mx') {
+    checks.mx_found = true;
+    checks.mx_host = probe?.mxHost ?? dns.hosts[0]?.exchange ?? null;
+  }
+  if (facts.disposable) return decide('risky', 'disposable');
+  if (dns.kind === 'error') return decide('unknown', 'smtp_unavailable', true);
+
+  if (probe) {
+    checks.catch_all = probe.catchAll;
+    const [status, reason, temporary] = fromOutcome(probe.outcome, checks, facts.parsed.normalized);
+    if (status === 'deliverable' && probe.catchAll === true) {
+      return facts.role ? decide('risky', 'role_account') : decide('risky', 'catch_all');
+    }
+    if (facts.role && status !== 'undeliverable') return decide('risky', 'role_account', temporary);
+    return decide(status, reason, temporary);
+  }
+  if (facts.role) return decide('risky', 'role_account');
+  if (facts.didYouMean) return decide('risky', 'low_quality');
+  return decide('deliverable', 'accepted_email');
+}
+
+function fromOutcome(
+  o: ProbeOutcome,
+  checks: Checks,
+  address: string,
+): [VerdictStatus, VerdictReason, boolean] {
+  switch (o.kind) {
+    case 'reply': {
+      checks.smtp = { code: o.reply.code, enhanced_code: o.reply.enhanced, message: o.reply.text };
+      const c = classifySmtpReply(o.reply.code, o.reply.enhanced, o.reply.text, address);
+      return [c.status, c.reason, c.temporary];
+    }
+    case 'refused': {
+      // Refused before RCPT: about us or the server, never about the mailbox.
+      checks.smtp = { code: o.reply.code, enhanced_code: o.reply.enhanced, message: o.reply.text };
+      const c = classifySmtpReply(o.reply.code, o.reply.enhanced, o.reply.text);
+      const temporary = o.reply.code < 500;
+      return ['unknown', c.reason === 'blocked' ? 'blocked' : 'smtp_unavailable', temporary];
+    }
+    case 'timeout':
+      return ['unknown', 'timeout', false];
+    case 'no_connect':
+    case 'private':
+      return ['unknown', 'no_connect', false];
+    case 'dropped':
+    case 'utf8_unsupported':
+      return ['unknown', 'smtp_unavailable', false];
+    case 'dns_error':
+    case 'no_slot':
+      return ['unknown', 'smtp_unavailable', true];
+    case 'no_host':
+      return ['undeliverable', 'no_mx', false];
+  }
+}

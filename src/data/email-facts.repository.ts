@@ -1,0 +1,52 @@
+import type { Db } from './db.ts';
+
+export interface EmailFactInput {
+  normalized: string;
+  domain: string;
+  status: string;
+  reason: string;
+  didYouMean: string | null;
+  checks: unknown;
+}
+
+/** Keeps the latest verdict of each address (one statement for a whole batch). */
+export async function upsertEmailFacts(
+  db: Db,
+  o: { accountId: string; mode: string; source: string; jobId?: string | null },
+  facts: EmailFactInput[],
+): Promise<void> {
+  if (facts.length === 0) return;
+  // One lock order for every writer (job chunks, sync validation): concurrent upserts of the
+  // same addresses then wait for each other instead of deadlocking.
+  facts = [...facts].sort((a, b) =>
+    a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0,
+  );
+  await db.$executeRaw`
+    INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
+                             checks, source, job_id, validated_at)
+    SELECT ${o.accountId}, ${o.mode}, t.normalized, t.domain, t.status, t.reason, t.dym,
+           t.checks::jsonb, ${o.source}, ${o.jobId ?? null}, now()
+      FROM unnest(${facts.map((f) => f.normalized)}::text[], ${facts.map((f) => f.domain)}::text[],
+                  ${facts.map((f) => f.status)}::text[], ${facts.map((f) => f.reason)}::text[],
+                  ${facts.map((f) => f.didYouMean)}::text[],
+                  ${facts.map((f) => JSON.stringify(f.checks))}::text[])
+           AS t(normalized, domain, status, reason, dym, checks)
+    ON CONFLICT (account_id, mode, normalized) DO UPDATE
+       SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
+           did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
+           source = EXCLUDED.source, job_id = EXCLUDED.job_id, validated_at = EXCLUDED.validated_at`;
+}
+
+export async function findEmailFact(db: Db, accountId: string, mode: string, normalized: string) {
+  return db.emailFact.findUnique({
+    where: { accountId_mode_normalized: { accountId, mode, normalized } },
+  });
+}
+
+/** How the account's known addresses of one domain are spread over the four statuses. */
+export async function domainStatusCounts(db: Db, accountId: string, mode: string, domain: string) {
+  return db.$queryRaw<{ status: string; n: number; last: Date }[]>`
+    SELECT status, count(*)::int AS n, max(validated_at) AS last FROM email_facts
+     WHERE account_id = ${accountId} AND mode = ${mode} AND domain = ${domain}
+     GROUP BY status`;
+}

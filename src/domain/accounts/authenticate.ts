@@ -1,0 +1,92 @@
+import ipaddr from 'ipaddr.js';
+import { DomainError } from '../errors.ts';
+import type { Db } from '../../data/db.ts';
+import { findKeyByHash } from '../../data/accounts.repository.ts';
+import { hashApiKey, KEY_PATTERN, type KeyMode, type Scope } from './keys.ts';
+import { planOf, type Plan } from '../billing/plans.ts';
+
+export interface AuthContext {
+  accountId: string;
+  accountName: string;
+  plan: Plan;
+  keyId: string;
+  mode: KeyMode;
+  scopes: Scope[];
+  expiresAt: Date | null;
+}
+
+export const MISSING_KEY_MESSAGE =
+  "No API key. Send it as 'Authorization: Token <key>', 'Authorization: Bearer <key>', " +
+  "an 'X-API-Key: <key>' header, or an '?api_key=<key>' query parameter.";
+
+/** Resolves a presented key to its account, or throws the 401/403 of API.md. */
+export async function authenticate(
+  db: Db,
+  presented: string | null,
+  clientIp: string,
+  now = new Date(),
+): Promise<AuthContext> {
+  if (!presented) throw new DomainError('MISSING_API_KEY', MISSING_KEY_MESSAGE);
+  if (!KEY_PATTERN.test(presented))
+    throw new DomainError('INVALID_API_KEY', 'The API key is not valid.');
+  const key = await findKeyByHash(db, hashApiKey(presented));
+  if (!key) throw new DomainError('INVALID_API_KEY', 'The API key is not valid.');
+  if (key.disabledAt) throw new DomainError('API_KEY_DISABLED', 'The API key has been disabled.');
+  if (key.expiresAt && key.expiresAt <= now) {
+    throw new DomainError('API_KEY_EXPIRED', 'The API key has expired.', {
+      expiredAt: key.expiresAt.toISOString(),
+    });
+  }
+  if (key.ipAllowlist.length > 0 && !ipAllowed(clientIp, key.ipAllowlist)) {
+    throw new DomainError(
+      'IP_NOT_ALLOWED',
+      'Requests from this IP address are not allowed for this key.',
+      {
+        requestIp: clientIp,
+      },
+    );
+  }
+  return {
+    accountId: key.accountId,
+    accountName: key.account.name,
+    plan: planOf(key.account.plan),
+    keyId: key.id,
+    mode: key.mode as KeyMode,
+    scopes: key.scopes as Scope[],
+    expiresAt: key.expiresAt,
+  };
+}
+
+export function requireScope(auth: AuthContext, scope: Scope): void {
+  if (!auth.scopes.includes(scope)) {
+    throw new DomainError('INSUFFICIENT_SCOPE', `This key lacks the '${scope}' scope.`, {
+      requiredScope: scope,
+      availableScopes: auth.scopes,
+    });
+  }
+}
+
+/** IPv4 and IPv6 addresses and CIDRs; an IPv4-mapped IPv6 client matches IPv4 entries. */
+export function ipAllowed(clientIp: string, allowlist: string[]): boolean {
+  if (!ipaddr.isValid(clientIp)) return false;
+  let addr = ipaddr.parse(clientIp);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+    addr = (addr as ipaddr.IPv6).toIPv4Address();
+  }
+  return allowlist.some((entry) => {
+    try {
+      const [range, bits] = entry.includes('/')
+        ? ipaddr.parseCIDR(entry)
+        : [ipaddr.parse(entry), ipaddr.parse(entry).kind() === 'ipv4' ? 32 : 128];
+      let candidate = addr;
+      if (range.kind() !== candidate.kind()) {
+        if (range.kind() === 'ipv6' && candidate.kind() === 'ipv4') {
+          candidate = (candidate as ipaddr.IPv4).toIPv4MappedAddress();
+        } else return false;
+      }
+      return candidate.match(range, bits);
+    } catch {
+      return false;
+    }
+  });
+}

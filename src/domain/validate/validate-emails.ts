@@ -1,0 +1,192 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config/env.ts';
+import type { Database } from '../../data/db.ts';
+import { upsertEmailFacts } from '../../data/email-facts.repository.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { parseAddress } from '../../validation/syntax.ts';
+import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
+import type { AuthContext } from '../accounts/authenticate.ts';
+import { smtpFor } from '../billing/features.ts';
+import { balanceOf, chargeCredits, refundCredits } from '../billing/wallet.ts';
+import { DomainError } from '../errors.ts';
+import { emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
+
+export interface ValidateDeps {
+  db: Database;
+  redis: Redis;
+  config: Config;
+  verifier: Verifier;
+  logger: Logger;
+}
+
+export interface ValidateInput {
+  emails: string[];
+  /** undefined: the plan's default. */
+  smtp: boolean | undefined;
+  quickMode: boolean;
+}
+
+export interface SyncResult {
+  index: number;
+  email: string;
+  normalized: string | null;
+  duplicateOf: number | null;
+  verdict: Verdict;
+}
+
+/** Domains verified at once; each may hold an SMTP session (as a job chunk does). */
+const GROUP_CONCURRENCY = 8;
+
+interface Entry {
+  index: number;
+  email: string;
+  normalized: string | null;
+  domain: string | null;
+  duplicateOf: number | null;
+}
+
+function plan(emails: string[]): { entries: Entry[]; billable: number } {
+  const firstSeen = new Map<string, number>();
+  let billable = 0;
+  const entries = emails.map((email, index): Entry => {
+    const p = parseAddress(email);
+    let duplicateOf: number | null = null;
+    if (p.normalized !== null) {
+      const first = firstSeen.get(p.normalized);
+      if (first === undefined) {
+        firstSeen.set(p.normalized, index);
+        billable++;
+      } else duplicateOf = first;
+    }
+    return { index, email, normalized: p.normalized, domain: p.domain, duplicateOf };
+  });
+  return { entries, billable };
+}
+
+/** First occurrences, grouped by domain (invalid syntax alone), verified a few groups at a time. */
+async function verifyUnique(verifier: Verifier, entries: Entry[], options: VerifyOptions) {
+  const groups = new Map<string, Entry[]>();
+  const work: Entry[][] = [];
+  for (const e of entries) {
+    if (e.duplicateOf !== null) continue;
+    if (e.domain === null) work.push([e]);
+    else if (groups.has(e.domain)) groups.get(e.domain)!.push(e);
+    else groups.set(e.domain, [e]);
+  }
+  work.push(...groups.values());
+  const verdicts = new Map<number, Verdict>();
+  let next = 0;
+  const lane = async () => {
+    while (next < work.length) {
+      const group = work[next++]!;
+      const out =
+        group.length === 1
+          ? [await verifier.verify(group[0]!.email, options)]
+          : await verifier.verifyDomainGroup(
+              group[0]!.domain!,
+              group.map((g) => g.email),
+              options,
+            );
+      group.forEach((g, i) => verdicts.set(g.index, out[i]!));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(GROUP_CONCURRENCY, work.length) }, lane));
+  return verdicts;
+}
+
+/** Races the work against the request's hard deadline. The engine has no cancel: late work is dropped. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new DomainError(
+          'VALIDATION_TIMEOUT',
+          `The validation did not finish within ${Math.round(ms / 1000)} s; retry with quick_mode: true.`,
+        ),
+      );
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Synchronous validation of one address or a batch. Charged like a job: one credit per unique
+ * address of valid syntax, taken (with the monthly quota, or a test key's daily allowance)
+ * before any verification, and `unknown` verdicts refunded before answering. When the deadline
+ * passes or verification fails, everything taken is given back. The latest verdicts are kept
+ * for GET /v1/enrichment.
+ */
+export async function validateEmails(
+  deps: ValidateDeps,
+  auth: AuthContext,
+  input: ValidateInput,
+  requestId: string,
+) {
+  const { prisma } = deps.db;
+  const smtp = smtpFor(auth.plan, input.smtp);
+  const { entries, billable } = plan(input.emails);
+  const charged = auth.mode === 'live' ? billable : 0;
+  const note = `validate ${requestId}`;
+
+  const usage = await takeEmailUsage(emailUsageDeps(deps), auth, billable);
+  let balance: number | null = null;
+  if (charged > 0) {
+    try {
+      balance = await chargeCredits(prisma, auth.accountId, charged, note);
+    } catch (err) {
+      await usage.release();
+      throw err;
+    }
+  }
+
+  let verdicts: Map<number, Verdict>;
+  try {
+    const options: VerifyOptions = { mode: auth.mode, smtp, quickMode: input.quickMode };
+    verdicts = await withDeadline(
+      verifyUnique(deps.verifier, entries, options),
+      deps.config.limits.validationDeadlineMs,
+    );
+  } catch (err) {
+    // Nothing is delivered: give back the credits and the allowance, then answer the error.
+    if (charged > 0) await refundCredits(prisma, auth.accountId, charged, `${note} failed`);
+    await usage.release();
+    throw err;
+  }
+
+  const results: SyncResult[] = entries.map((e) => ({
+    index: e.index,
+    email: e.email,
+    normalized: e.normalized,
+    duplicateOf: e.duplicateOf,
+    verdict: verdicts.get(e.duplicateOf ?? e.index)!,
+  }));
+  const firsts = results.filter((r) => r.duplicateOf === null && r.normalized !== null);
+  const unknown = firsts.filter((r) => r.verdict.status === 'unknown').length;
+  if (charged > 0 && unknown > 0)
+    balance = await refundCredits(prisma, auth.accountId, unknown, `${note} unknown`);
+
+  await upsertEmailFacts(
+    prisma,
+    { accountId: auth.accountId, mode: auth.mode, source: 'validate' },
+    firsts.map((r) => ({
+      normalized: r.normalized!,
+      domain:
+        r.verdict.checks.domain ??
+        r.normalized!.slice(r.normalized!.lastIndexOf('@') + 1).toLowerCase(),
+      status: r.verdict.status,
+      reason: r.verdict.reason,
+      didYouMean: r.verdict.didYouMean,
+      checks: r.verdict.checks,
+    })),
+  ).catch((err: unknown) => {
+    // The client has paid for these verdicts: a failure to remember them must not fail the reply.
+    deps.logger.error({ err, requestId }, 'could not store validation facts for enrichment');
+  });
+
+  return { results, remainingCredits: balance ?? (await balanceOf(prisma, auth.accountId)) };
+}

@@ -1,0 +1,88 @@
+import { expect } from 'vitest';
+import { api, ADMIN_TOKEN, type Harness } from '../../support/harness.ts';
+
+type Reply = Awaited<ReturnType<ReturnType<typeof api>>>;
+
+/**
+ * Asserts API.md's error envelope exactly: `{ error: { code, message, details? }, timestamp }`,
+ * JSON, with a request id, and `details` present only when expected.
+ */
+export function expectError(
+  res: Reply,
+  status: number,
+  code: string,
+  details?: Record<string, unknown>,
+) {
+  expect({ status: res.status, code: res.json?.error?.code }).toEqual({ status, code });
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(res.headers.get('x-request-id')).toBeTruthy();
+  expect(Object.keys(res.json).sort()).toEqual(['error', 'timestamp']);
+  expect(new Date(res.json.timestamp).toISOString()).toBe(res.json.timestamp);
+  expect(typeof res.json.error.message).toBe('string');
+  expect(res.json.error.message.length).toBeGreaterThan(0);
+  if (details === undefined) {
+    expect(Object.keys(res.json.error).sort()).toEqual(['code', 'message']);
+  } else {
+    expect(res.json.error.details).toEqual(details);
+  }
+  // Nothing internal leaks.
+  expect(res.text).not.toMatch(/\bat .+\.ts:\d+|stack|SELECT |INSERT |prisma|127\.0\.0\.1:\d{4}/i);
+}
+
+/** Everything a refused request must leave untouched: wallet, ledger, jobs, stored facts. */
+export async function stateOf(h: Harness, accountId: string) {
+  const prisma = h.deps.db.prisma;
+  const [account, ledger, jobs, facts] = await Promise.all([
+    prisma.account.findUniqueOrThrow({ where: { id: accountId } }),
+    prisma.creditLedger.aggregate({ where: { accountId }, _sum: { amount: true }, _count: true }),
+    prisma.job.count({ where: { accountId } }),
+    prisma.emailFact.count({ where: { accountId } }),
+  ]);
+  return {
+    balance: account.creditBalance,
+    ledgerSum: ledger._sum.amount ?? 0,
+    ledgerLines: ledger._count,
+    jobs,
+    facts,
+  };
+}
+
+/** The operator API: keys with scopes, allowlists, expiry; disabling; top-ups. */
+export function admin(h: Harness) {
+  return api(h.url, ADMIN_TOKEN);
+}
+
+export async function newKey(
+  h: Harness,
+  accountId: string,
+  body: {
+    mode?: 'live' | 'test';
+    scopes?: string[];
+    ip_allowlist?: string[];
+    expires_at?: string | null;
+  },
+): Promise<{ id: string; key: string }> {
+  const res = await admin(h)('POST', `/admin/accounts/${accountId}/keys`, {
+    mode: 'live',
+    ...body,
+  });
+  expect(res.status).toBe(201);
+  return res.json;
+}
+
+/** Removes the usage counters a harness left in Redis (they would expire, but not for a month). */
+export async function dropCounters(h: Harness) {
+  const redis = h.deps.redis;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${h.config.redis.queuePrefix}:limits:*`,
+      'COUNT',
+      500,
+    );
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}

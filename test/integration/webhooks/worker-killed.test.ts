@@ -1,0 +1,85 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  startHarness,
+  waitFor,
+  type Harness,
+  type TestAccount,
+} from '../../support/harness.ts';
+import { spawnWorker, stopProcess } from '../../support/processes.ts';
+import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { FAST_WEBHOOKS, createJobWithWebhook } from './helpers.ts';
+
+// Real worker processes: the one that completed the job is SIGKILLed before it could deliver
+// the event; the next worker delivers it, exactly once.
+let h: Harness;
+let acct: TestAccount;
+let receiver: Receiver;
+let env: Record<string, string>;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  h = await startHarness(FAST_WEBHOOKS);
+  env = {
+    ...FAST_WEBHOOKS,
+    QUEUE_PREFIX: h.config.redis.queuePrefix,
+    DATABASE_URL: h.config.db.url,
+    LOG_LEVEL: 'silent',
+  };
+  acct = await h.account('business', 10);
+});
+afterAll(async () => {
+  for (const c of children) await stopProcess(c, 'SIGKILL');
+  await h?.close();
+  await receiver?.close();
+});
+
+describe('a worker killed between a job’s completion and its webhook delivery', () => {
+  it('when the worker dies after completing the job, then another delivers job.completed once', async () => {
+    // Deliveries wait (the queue is paused) so the worker is surely killed before sending.
+    const webhooks = h.deps.queues.queue('webhooks');
+    await webhooks.pause();
+    const call = api(h.url, acct.test);
+    const first = spawnWorker(env);
+    children.push(first);
+    const jobId = await createJobWithWebhook(call, receiver.url);
+    await waitFor(
+      async () => (await call('GET', `/v1/jobs/${jobId}`)).json.status === 'completed',
+      {
+        what: 'the job to complete',
+      },
+    );
+    // The delivery task is enqueued just after the commit that completed the job: kill the worker
+    // only once it is in the (paused) queue, so what is tested is a task outliving its worker.
+    // A crash inside that short window leaves the event to the outbox sweep (outbox.test.ts).
+    await waitFor(
+      async () => {
+        const counts = await webhooks.getJobCounts('wait', 'delayed', 'prioritized');
+        return Object.values(counts).reduce((a, b) => a + b, 0) === 1;
+      },
+      { what: 'the delivery task to be queued' },
+    );
+    await stopProcess(first, 'SIGKILL');
+    expect(receiver.requests).toHaveLength(0);
+
+    await webhooks.resume();
+    const second = spawnWorker(env);
+    children.push(second);
+    const [request] = await receiver.waitForRequests(1, 30_000);
+    expect(JSON.parse(request!.body.toString())).toMatchObject({
+      type: 'job.completed',
+      data: { id: jobId, status: 'completed' },
+    });
+    // No second delivery of the same event comes later.
+    await waitFor(
+      async () => {
+        const r = await call('GET', `/v1/jobs/${jobId}/webhooks`);
+        return r.json.data.length === 1 && r.json.data[0].success === true;
+      },
+      { what: 'one successful attempt recorded' },
+    );
+    expect(receiver.requests).toHaveLength(1);
+  });
+});

@@ -1,0 +1,141 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a runnable service; names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (fallback: number, min = 0) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .default(fallback);
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+)(:\d{1,5})?$/, 'must be an ip or ip:port');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(3000).pipe(z.number().max(65535, 'must be a port number')),
+  DATABASE_URL: z
+    .url({ message: 'must be a postgresql:// URL' })
+    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgresql:// URL')
+    .default('postgresql://postgres@127.0.0.1:5432/mailsift'),
+  REDIS_URL: z
+    .url({ message: 'must be a redis:// URL' })
+    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().min(1).default('mailsift'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DNS_SERVERS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
+    )
+    .pipe(z.array(hostPort)),
+  DNS_TIMEOUT_MS: int(5000, 1),
+  SMTP_PORT: int(25, 1).pipe(z.number().max(65535, 'must be a port number')),
+  SMTP_HELO_NAME: z.string().min(1).default(os.hostname()),
+  SMTP_MAIL_FROM: z.string().min(3).optional(),
+  SMTP_TIMEOUT_MS: int(30000, 1),
+  SMTP_ALLOW_PRIVATE: bool(false),
+  SMTP_MAX_CONNECTIONS_PER_HOST: int(3, 1),
+  SMTP_RETRY_ATTEMPTS: int(2, 0),
+  SMTP_RETRY_DELAY_MS: int(300000, 0),
+  WEBHOOK_ALLOW_PRIVATE: bool(false),
+  WEBHOOK_TIMEOUT_MS: int(10000, 1),
+  WEBHOOK_BACKOFF_BASE_MS: int(5000, 1),
+  WEBHOOK_MAX_ATTEMPTS: int(10, 1),
+  TRUST_PROXY: bool(false),
+  MAX_UPLOAD_BYTES: int(104857600, 1),
+  MAX_EMAILS_PER_JOB: int(1000000, 1),
+  TEST_DAILY_LIMIT: int(100, 0),
+  // Hard deadline of one synchronous validation request (API.md: 30 s), end to end.
+  VALIDATION_DEADLINE_MS: int(30000, 1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  UPLOAD_DIR: z.string().min(1).default(os.tmpdir()),
+  CHUNK_SIZE: int(500, 1),
+  WORKER_CONCURRENCY: int(4, 1),
+  SHUTDOWN_TIMEOUT_MS: int(25000, 1),
+  WORKER_LOCK_DURATION_MS: int(30000, 1000),
+  JOB_SWEEP: bool(true),
+  WORKER_STALLED_INTERVAL_MS: int(30000, 500),
+});
+
+export type Env = z.infer<typeof schema>;
+
+function group(env: Env) {
+  return {
+    env: env.NODE_ENV,
+    http: { port: env.PORT, trustProxy: env.TRUST_PROXY, adminToken: env.ADMIN_TOKEN ?? null },
+    db: { url: env.DATABASE_URL },
+    redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
+    dns: { servers: env.DNS_SERVERS, timeoutMs: env.DNS_TIMEOUT_MS },
+    smtp: {
+      port: env.SMTP_PORT,
+      heloName: env.SMTP_HELO_NAME,
+      mailFrom: env.SMTP_MAIL_FROM ?? `verify@${env.SMTP_HELO_NAME}`,
+      timeoutMs: env.SMTP_TIMEOUT_MS,
+      allowPrivate: env.SMTP_ALLOW_PRIVATE,
+      maxConnectionsPerHost: env.SMTP_MAX_CONNECTIONS_PER_HOST,
+      retryAttempts: env.SMTP_RETRY_ATTEMPTS,
+      retryDelayMs: env.SMTP_RETRY_DELAY_MS,
+    },
+    webhooks: {
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      backoffBaseMs: env.WEBHOOK_BACKOFF_BASE_MS,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+    },
+    limits: {
+      maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      maxEmailsPerJob: env.MAX_EMAILS_PER_JOB,
+      testDailyLimit: env.TEST_DAILY_LIMIT,
+      validationDeadlineMs: env.VALIDATION_DEADLINE_MS,
+    },
+    jobs: {
+      uploadDir: env.UPLOAD_DIR,
+      chunkSize: env.CHUNK_SIZE,
+      workerConcurrency: env.WORKER_CONCURRENCY,
+      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      sweepUnstarted: env.JOB_SWEEP,
+      stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    },
+    log: { level: env.LOG_LEVEL },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export type Config = ReturnType<typeof group>;
+
+/**
+ * Reads and validates the environment once. This is the only reader of process.env; a bad value
+ * throws a ConfigError whose message names every offending variable.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return group(parsed.data);
+}

@@ -1,0 +1,81 @@
+import type { Db } from './db.ts';
+
+export async function findJob(db: Db, id: string) {
+  return db.job.findUnique({ where: { id } });
+}
+
+/** A job as its account sees it: another account's job and a deleted one are both absent. */
+export async function findOwnJob(db: Db, accountId: string, id: string) {
+  return db.job.findFirst({ where: { id, accountId, deletedAt: null } });
+}
+
+export async function findJobByIdempotencyKey(db: Db, accountId: string, key: string) {
+  return db.job.findFirst({ where: { accountId, idempotencyKey: key, deletedAt: null } });
+}
+
+export async function listOwnJobs(
+  db: Db,
+  accountId: string,
+  limit: number,
+  startingAfter: string | null,
+) {
+  let cursor: { createdAt: Date; id: string } | null = null;
+  if (startingAfter) {
+    cursor = await db.job.findFirst({
+      where: { id: startingAfter, accountId, deletedAt: null },
+      select: { createdAt: true, id: true },
+    });
+    if (!cursor) return null;
+  }
+  const rows = await db.job.findMany({
+    where: {
+      accountId,
+      deletedAt: null,
+      ...(cursor
+        ? {
+            OR: [
+              { createdAt: { lt: cursor.createdAt } },
+              { createdAt: cursor.createdAt, id: { lt: cursor.id } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: limit + 1,
+  });
+  return { data: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+export interface ResultRow {
+  idx: number;
+  email: string;
+  normalized: string | null;
+  fields: string | null;
+  duplicate_of: number | null;
+  status: string | null;
+  reason: string | null;
+  did_you_mean: string | null;
+  checks: unknown;
+  duration_ms: number | null;
+}
+
+/**
+ * One page of a job's rows in input order, each with the result of its first occurrence.
+ * `onlyDone` leaves out rows without a result yet (the JSON listing is partial while running).
+ */
+export async function pageResults(
+  db: Db,
+  jobId: string,
+  o: { afterIdx: number; limit: number; status: string | null; onlyDone: boolean },
+): Promise<ResultRow[]> {
+  return db.$queryRaw<ResultRow[]>`
+    SELECT j.idx, j.email, j.normalized, j.fields, j.duplicate_of,
+           r.status, r.reason, r.did_you_mean, r.checks, r.duration_ms
+      FROM job_rows j
+      LEFT JOIN results r ON r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx)
+     WHERE j.job_id = ${jobId} AND j.idx > ${o.afterIdx}
+       AND (${o.status}::text IS NULL OR r.status = ${o.status})
+       AND (NOT ${o.onlyDone} OR r.status IS NOT NULL)
+     ORDER BY j.idx
+     LIMIT ${o.limit}`;
+}

@@ -1,0 +1,123 @@
+import type { Db } from './db.ts';
+import type { Verdict } from '../validation/types.ts';
+
+export interface WorkRow {
+  idx: number;
+  email: string;
+  domain: string;
+  syntax_valid: boolean;
+}
+
+/** Chunk boundaries in work order (domain, idx): every `size`-th unique row starts a chunk. */
+export async function chunkStarts(db: Db, jobId: string, size: number) {
+  return db.$queryRaw<{ domain: string; idx: number }[]>`
+    SELECT domain, idx FROM (
+      SELECT domain, idx, row_number() OVER (ORDER BY domain, idx) - 1 AS rn
+        FROM job_rows WHERE job_id = ${jobId} AND duplicate_of IS NULL) s
+     WHERE rn % ${size} = 0
+     ORDER BY domain, idx`;
+}
+
+/** The unique rows of a chunk that have no result yet (a re-run skips what is done). */
+export async function pendingRowsInRange(
+  db: Db,
+  jobId: string,
+  from: [string, number],
+  to: [string, number] | null,
+): Promise<WorkRow[]> {
+  const [toDomain, toIdx] = to ?? [null, null];
+  return db.$queryRaw<WorkRow[]>`
+    SELECT j.idx, j.email, j.domain, j.syntax_valid FROM job_rows j
+     WHERE j.job_id = ${jobId} AND j.duplicate_of IS NULL
+       AND (j.domain, j.idx) >= (${from[0]}, ${from[1]}::int)
+       AND (${toDomain}::text IS NULL OR (j.domain, j.idx) < (${toDomain}::text, ${toIdx}::int))
+       AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.job_id AND r.idx = j.idx)
+     ORDER BY j.domain, j.idx`;
+}
+
+export async function pendingRowsByIdx(db: Db, jobId: string, idx: number[]): Promise<WorkRow[]> {
+  return db.$queryRaw<WorkRow[]>`
+    SELECT j.idx, j.email, j.domain, j.syntax_valid FROM job_rows j
+     WHERE j.job_id = ${jobId} AND j.idx = ANY(${idx}::int[])
+       AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.job_id AND r.idx = j.idx)
+     ORDER BY j.domain, j.idx`;
+}
+
+/**
+ * Writes verdicts once (insert-if-absent) and adds to the job's counters only what was really
+ * inserted, each row weighing 1 + its duplicates. Returns the job's progress after the write.
+ * Must run in a transaction that holds the job row (see lockLiveJob).
+ */
+export async function insertResults(
+  db: Db,
+  jobId: string,
+  rows: { idx: number; verdict: Verdict }[],
+) {
+  const idx = rows.map((r) => r.idx);
+  const status = rows.map((r) => r.verdict.status);
+  const reason = rows.map((r) => r.verdict.reason);
+  const didYouMean = rows.map((r) => r.verdict.didYouMean);
+  const checks = rows.map((r) => JSON.stringify(r.verdict.checks));
+  const duration = rows.map((r) => Math.round(r.verdict.durationMs));
+  const [progress] = await db.$queryRaw<{ processed: number; total: number }[]>`
+    WITH ins AS (
+      INSERT INTO results (job_id, idx, status, reason, did_you_mean, checks, duration_ms)
+      SELECT ${jobId}, t.idx, t.status, t.reason, t.dym, t.checks::jsonb, t.duration
+        FROM unnest(${idx}::int[], ${status}::text[], ${reason}::text[], ${didYouMean}::text[],
+                    ${checks}::text[], ${duration}::int[]) AS t(idx, status, reason, dym, checks, duration)
+      ON CONFLICT (job_id, idx) DO NOTHING
+      RETURNING idx, status
+    ), weighted AS (
+      SELECT ins.status, 1 + (SELECT count(*) FROM job_rows d
+                               WHERE d.job_id = ${jobId} AND d.duplicate_of = ins.idx)::int AS w
+        FROM ins
+    ), sums AS (
+      SELECT COALESCE(sum(w), 0)::int AS n,
+             COALESCE(sum(w) FILTER (WHERE status = 'deliverable'), 0)::int AS deliverable,
+             COALESCE(sum(w) FILTER (WHERE status = 'undeliverable'), 0)::int AS undeliverable,
+             COALESCE(sum(w) FILTER (WHERE status = 'risky'), 0)::int AS risky,
+             COALESCE(sum(w) FILTER (WHERE status = 'unknown'), 0)::int AS unknown
+        FROM weighted
+    )
+    UPDATE jobs SET processed = jobs.processed + sums.n,
+                    deliverable = jobs.deliverable + sums.deliverable,
+                    undeliverable = jobs.undeliverable + sums.undeliverable,
+                    risky = jobs.risky + sums.risky,
+                    unknown = jobs.unknown + sums.unknown
+      FROM sums WHERE jobs.id = ${jobId}
+    RETURNING jobs.processed, jobs.total`;
+  return progress!;
+}
+
+/** Locks a running job's row for the rest of the transaction; null when it is no longer live. */
+export async function lockLiveJob(db: Db, jobId: string) {
+  const [job] = await db.$queryRaw<{ status: string }[]>`
+    SELECT status FROM jobs
+     WHERE id = ${jobId} AND deleted_at IS NULL AND status IN ('queued', 'processing')
+     FOR UPDATE`;
+  return job ?? null;
+}
+
+export async function markProcessing(db: Db, jobId: string) {
+  await db.$executeRaw`
+    UPDATE jobs SET status = 'processing', started_at = COALESCE(started_at, now())
+     WHERE id = ${jobId} AND status = 'queued' AND deleted_at IS NULL`;
+}
+
+/** Removes a deleted job's rows and results in batches, so no statement runs for long. */
+export async function purgeJobData(db: Db, jobId: string, batch = 20_000) {
+  await db.$executeRaw`DELETE FROM job_uploads WHERE job_id = ${jobId}`;
+  // Facts whose latest source is this job go with it: a deleted job's results are gone.
+  await db.$executeRaw`DELETE FROM email_facts WHERE job_id = ${jobId}`;
+  for (const table of ['results', 'job_rows'] as const) {
+    for (;;) {
+      const n =
+        table === 'results'
+          ? await db.$executeRaw`DELETE FROM results WHERE ctid IN (
+              SELECT ctid FROM results WHERE job_id = ${jobId} LIMIT ${batch})`
+          : await db.$executeRaw`DELETE FROM job_rows WHERE ctid IN (
+              SELECT ctid FROM job_rows WHERE job_id = ${jobId} LIMIT ${batch})`;
+      if (n < batch) break;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import type { Database } from '../../data/db.ts';
+import { findOwnJob } from '../../data/jobs.repository.ts';
+import { purgeJobData } from '../../data/results.repository.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Queues } from '../../queue/queues.ts';
+import { catalog } from '../../queue/catalog.ts';
+import type { AuthContext } from '../accounts/authenticate.ts';
+import { notFound } from '../errors.ts';
+import { endJob } from './settle-job.ts';
+
+/**
+ * Deletes a job: a running one is cancelled (in-flight chunks stop at their next write) and
+ * refunded for what was not processed; from now on the job is 404; its rows and results are
+ * purged in the background.
+ */
+export async function deleteJob(
+  deps: { db: Database; queues: Queues; logger: Logger; chunkSize: number },
+  auth: AuthContext,
+  jobId: string,
+): Promise<void> {
+  const { prisma } = deps.db;
+  const job = await findOwnJob(prisma, auth.accountId, jobId);
+  if (!job) throw notFound();
+  await prisma.$transaction(async (tx) => {
+    const cancelled = await endJob(tx, jobId, 'cancelled', { deleted: true });
+    if (!cancelled) await tx.job.update({ where: { id: jobId }, data: { deletedAt: new Date() } });
+  });
+  const chunks = Math.ceil(job.uniqueCount / deps.chunkSize);
+  const ids = Array.from({ length: chunks }, (_, chunk) =>
+    catalog['validate-chunk'].jobId({ jobId, chunk }),
+  );
+  try {
+    await deps.queues.remove('validate-chunk', ids);
+    await deps.queues.enqueue('purge-job', { jobId });
+  } catch (err) {
+    deps.logger.warn({ err, jobId }, 'queue unreachable; purging the deleted job inline');
+    await purgeJobData(prisma, jobId);
+  }
+}

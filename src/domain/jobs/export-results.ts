@@ -1,0 +1,90 @@
+import type { Db } from '../../data/db.ts';
+import { pageResults, type ResultRow } from '../../data/jobs.repository.ts';
+import type { AuthContext } from '../accounts/authenticate.ts';
+import { getJob } from './read-jobs.ts';
+
+const RESULT_COLUMNS = [
+  'mailsift_status',
+  'mailsift_reason',
+  'mailsift_did_you_mean',
+  'mailsift_normalized',
+  'mailsift_duplicate_of',
+];
+const PAGE = 5000;
+
+/** OWASP CSV injection: a cell a spreadsheet would run as a formula is prefixed with a quote. */
+export function escapeFormula(cell: string): string {
+  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+}
+
+function csvLine(cells: string[], delimiter: string): string {
+  return (
+    cells
+      .map((raw) => {
+        const cell = escapeFormula(raw);
+        return cell.includes(delimiter) || /["\r\n]/.test(cell)
+          ? `"${cell.replaceAll('"', '""')}"`
+          : cell;
+      })
+      .join(delimiter) + '\r\n'
+  );
+}
+
+function resultCells(row: ResultRow): string[] {
+  return [
+    row.status ?? '',
+    row.reason ?? '',
+    row.did_you_mean ?? '',
+    row.normalized ?? '',
+    row.duplicate_of === null ? '' : String(row.duplicate_of),
+  ];
+}
+
+/**
+ * The client's own file back: its header and columns, in its row order, with the result columns
+ * appended; generated page by page so a million rows stream in constant memory. A file that had
+ * no header gets one (`email` for its address column, `column_N` for the others).
+ */
+export async function exportResultsCsv(
+  db: Db,
+  auth: AuthContext,
+  jobId: string,
+  status: string | null,
+): Promise<{ filename: string; lines: AsyncGenerator<string> }> {
+  const job = await getJob(db, auth, jobId);
+  const delimiter = job.delimiter ?? ',';
+  const header = Array.isArray(job.columns) ? (job.columns as string[]) : null;
+  async function* lines() {
+    let width = header?.length ?? 0;
+    let afterIdx = -1;
+    let first = true;
+    for (;;) {
+      const rows = await pageResults(db, jobId, { afterIdx, limit: PAGE, status, onlyDone: false });
+      if (first) {
+        if (!header) {
+          width = Math.max(
+            1,
+            ...rows.map((r) => (r.fields ? (JSON.parse(r.fields) as string[]).length : 1)),
+          );
+        }
+        const names =
+          header ??
+          Array.from({ length: width }, (_, i) =>
+            i === (job.emailColumn ?? 0) ? 'email' : `column_${i + 1}`,
+          );
+        yield csvLine([...names, ...RESULT_COLUMNS], delimiter);
+        first = false;
+      }
+      let out = '';
+      for (const row of rows) {
+        const fields = row.fields ? (JSON.parse(row.fields) as string[]) : [row.email];
+        while (fields.length < width) fields.push('');
+        out += csvLine([...fields, ...resultCells(row)], delimiter);
+      }
+      if (out) yield out;
+      if (rows.length < PAGE) return;
+      afterIdx = rows[rows.length - 1]!.idx;
+    }
+  }
+  return { filename: `${job.id}-results.csv`, lines: lines() };
+}

@@ -1,0 +1,162 @@
+import type { Config } from '../../config/env.ts';
+import type { Database } from '../../data/db.ts';
+import { upsertEmailFacts } from '../../data/email-facts.repository.ts';
+import { findJob } from '../../data/jobs.repository.ts';
+import {
+  insertResults,
+  lockLiveJob,
+  markProcessing,
+  pendingRowsByIdx,
+  pendingRowsInRange,
+  type WorkRow,
+} from '../../data/results.repository.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { verifiedAddresses } from '../../lib/metrics.ts';
+import type { TaskPayload } from '../../queue/catalog.ts';
+import type { Queues } from '../../queue/queues.ts';
+import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
+import { endJob } from './settle-job.ts';
+import { onJobEnded } from './job-ended.ts';
+
+export interface ChunkDeps {
+  db: Database;
+  queues: Queues;
+  verifier: Verifier;
+  config: Config;
+  logger: Logger;
+}
+
+/** Domains verified at once inside one chunk; each may hold an SMTP session. */
+const GROUP_CONCURRENCY = 4;
+/** Write results at least this often, so `processed` and `counts` grow while a chunk runs. */
+const FLUSH_EVERY = 100;
+
+function groupByDomain(rows: WorkRow[]): WorkRow[][] {
+  const groups = new Map<string, WorkRow[]>();
+  const singles: WorkRow[][] = [];
+  for (const row of rows) {
+    // Invalid syntax has no domain to share: each such row is verified alone.
+    if (!row.syntax_valid || row.domain === '') {
+      singles.push([row]);
+      continue;
+    }
+    const group = groups.get(row.domain);
+    if (group) group.push(row);
+    else groups.set(row.domain, [row]);
+  }
+  return [...singles, ...groups.values()];
+}
+
+/**
+ * Verifies one chunk of a job: its unique addresses, a domain at a time. Idempotent: a re-run
+ * (after a crash) skips addresses that have a result and writes each result once. Addresses that
+ * got a temporary (4xx) answer are tried again later by a delayed chunk of their own.
+ */
+export async function processChunk(
+  deps: ChunkDeps,
+  payload: TaskPayload<'validate-chunk'>,
+  signal?: AbortSignal,
+): Promise<{ written: number; retried: number; skipped: boolean }> {
+  const { db, config } = deps;
+  const job = await findJob(db.prisma, payload.jobId);
+  if (!job || job.deletedAt || (job.status !== 'queued' && job.status !== 'processing')) {
+    return { written: 0, retried: 0, skipped: true };
+  }
+  await markProcessing(db.prisma, job.id);
+  const rows = payload.retry
+    ? await pendingRowsByIdx(db.prisma, job.id, payload.retry.idx)
+    : await pendingRowsInRange(db.prisma, job.id, payload.from ?? ['', 0], payload.to ?? null);
+
+  const attempt = payload.retry?.attempt ?? 0;
+  const options: VerifyOptions = {
+    mode: job.mode === 'test' ? 'test' : 'live',
+    smtp: job.smtp,
+    quickMode: job.quickMode,
+  };
+  const pending: { idx: number; verdict: Verdict }[] = [];
+  const retry: number[] = [];
+  let written = 0;
+  let stopped = false;
+
+  const flush = async () => {
+    if (pending.length === 0 || stopped) return;
+    const batch = pending.splice(0, pending.length);
+    const ended = await db.prisma.$transaction(
+      async (tx) => {
+        if (!(await lockLiveJob(tx, job.id))) {
+          stopped = true; // deleted or cancelled meanwhile: in-flight work stops here
+          return false;
+        }
+        const progress = await insertResults(tx, job.id, batch);
+        // What the account now knows of these addresses, for GET /v1/enrichment.
+        const facts = batch
+          .filter((r) => r.verdict.normalized !== null && r.verdict.checks.domain !== null)
+          .map(({ verdict: v }) => ({
+            normalized: v.normalized!,
+            domain: v.checks.domain!,
+            status: v.status,
+            reason: v.reason,
+            didYouMean: v.didYouMean,
+            checks: v.checks,
+          }));
+        await upsertEmailFacts(
+          tx,
+          { accountId: job.accountId, mode: job.mode, source: 'job', jobId: job.id },
+          facts,
+        );
+        return progress.processed >= progress.total && endJob(tx, job.id, 'completed');
+      },
+      { timeout: 60_000, maxWait: 30_000 },
+    );
+    if (!stopped) {
+      written += batch.length;
+      for (const { verdict } of batch) verifiedAddresses.inc({ status: verdict.status });
+    }
+    if (ended) await onJobEnded(deps, job.id);
+  };
+
+  const groups = groupByDomain(rows);
+  let next = 0;
+  const runLane = async () => {
+    while (next < groups.length && !stopped && !signal?.aborted) {
+      const group = groups[next++]!;
+      const verdicts =
+        group.length === 1
+          ? [await deps.verifier.verify(group[0]!.email, options)]
+          : await deps.verifier.verifyDomainGroup(
+              group[0]!.domain,
+              group.map((r) => r.email),
+              options,
+            );
+      // Verdicts that arrive after a stop (shutdown) may be cut short: never keep them.
+      if (signal?.aborted || stopped) return;
+      group.forEach((row, i) => {
+        const verdict = verdicts[i]!;
+        if (verdict.temporary && attempt < config.smtp.retryAttempts) retry.push(row.idx);
+        else pending.push({ idx: row.idx, verdict });
+      });
+      if (pending.length >= FLUSH_EVERY) await flush();
+    }
+  };
+  const lanes = await Promise.allSettled(
+    Array.from({ length: Math.min(GROUP_CONCURRENCY, groups.length) }, () =>
+      runLane().catch((err: unknown) => {
+        stopped = true; // one lane failed: the others stop too, the chunk runs again
+        throw err;
+      }),
+    ),
+  );
+  const failed = lanes.find((l) => l.status === 'rejected');
+  if (failed) throw failed.reason;
+  await flush();
+
+  if (retry.length > 0 && !stopped) {
+    await deps.queues.enqueue(
+      'validate-chunk',
+      { jobId: job.id, chunk: payload.chunk, retry: { attempt: attempt + 1, idx: retry } },
+      { delay: config.smtp.retryDelayMs },
+    );
+  }
+  if (signal?.aborted && !stopped) throw new Error('shutting down; the chunk is handed back');
+  return { written, retried: retry.length, skipped: stopped };
+}

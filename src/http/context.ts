@@ -1,0 +1,16 @@
+import type { Logger } from '../lib/logger.ts';
+import type { AuthContext } from '../domain/accounts/authenticate.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The request id, also sent back as X-Request-Id and bound to every log line. */
+    id: string;
+    log: Logger;
+    auth?: AuthContext;
+  }
+}
+
+export function authOf(req: { auth?: AuthContext }): AuthContext {
+  if (!req.auth) throw new Error('route is missing the authenticate middleware');
+  return req.auth;
+}

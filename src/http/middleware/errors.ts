@@ -1,0 +1,189 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import multer from 'multer';
+import { DomainError, type ErrorCode } from '../../domain/errors.ts';
+
+/** The one table from domain error codes to HTTP statuses (API.md's error table). */
+const statusOf: Record<ErrorCode, number> = {
+  VALIDATION_ERROR: 400,
+  MISSING_INPUT: 400,
+  INVALID_CSV: 400,
+  MISSING_EMAIL: 400,
+  INVALID_EMAIL: 400,
+  BATCH_EMPTY: 400,
+  BATCH_TOO_LARGE: 400,
+  MISSING_API_KEY: 401,
+  INVALID_API_KEY: 401,
+  API_KEY_DISABLED: 401,
+  API_KEY_EXPIRED: 401,
+  INSUFFICIENT_CREDITS: 402,
+  INSUFFICIENT_SCOPE: 403,
+  IP_NOT_ALLOWED: 403,
+  FEATURE_NOT_AVAILABLE: 403,
+  NOT_FOUND: 404,
+  IDEMPOTENCY_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMIT_EXCEEDED: 429,
+  DAILY_LIMIT_EXCEEDED: 429,
+  QUOTA_EXCEEDED: 429,
+  GRACE_PERIOD_EXCEEDED: 429,
+  INTERNAL_ERROR: 500,
+  VALIDATION_TIMEOUT: 500,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+export function sendError(res: Response, err: DomainError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
+  res.status(statusOf[err.code]).json({
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+    },
+    timestamp: new Date().toISOString(),
+  });
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  'P1001',
+  'P1002',
+  'P1017',
+]);
+const UNAVAILABLE_TEXT =
+  /enableOfflineQueue|Connection is closed|connection terminated|Can't reach database|timeout exceeded when trying to connect|MaxRetriesPerRequest|ECONNREFUSED|Connection refused/i;
+
+/** Redis or Postgres is unreachable: retryable, so 503 rather than 500. */
+export function isUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as {
+    code?: unknown;
+    name?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_TEXT.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isUnavailable(x, depth + 1))) return true;
+  return isUnavailable(e.cause, depth + 1);
+}
+
+/** Errors of Express's own parsers and of multer, as the domain's codes. */
+function fromTransport(err: unknown, maxUploadBytes: number): DomainError | null {
+  if (err instanceof multer.MulterError) {
+    if (err.code === 'LIMIT_FILE_SIZE') {
+      return new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        `The upload is larger than ${maxUploadBytes} bytes.`,
+        {
+          maximum: maxUploadBytes,
+        },
+      );
+    }
+    if (err.code === 'LIMIT_UNEXPECTED_FILE') {
+      return new DomainError(
+        'VALIDATION_ERROR',
+        `Unexpected file field '${err.field ?? ''}': send the file as 'csv_file'.`,
+        {
+          fields: { [err.field ?? 'file']: ['Unexpected file field; use csv_file.'] },
+        },
+      );
+    }
+    return new DomainError('VALIDATION_ERROR', `The upload is invalid: ${err.message}.`, {
+      fields: { [err.field ?? 'upload']: [err.message] },
+    });
+  }
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e.type === 'entity.parse.failed') {
+    return new DomainError('VALIDATION_ERROR', 'The body is not valid JSON.', {
+      fields: { body: ['Malformed JSON.'] },
+    });
+  }
+  if (e.type === 'entity.too.large') {
+    return new DomainError(
+      'PAYLOAD_TOO_LARGE',
+      `The body is larger than ${maxUploadBytes} bytes.`,
+      {
+        maximum: maxUploadBytes,
+      },
+    );
+  }
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+    return new DomainError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'The body must be UTF-8 JSON or multipart/form-data.',
+    );
+  }
+  if (
+    typeof e.message === 'string' &&
+    /Unexpected end of form|Multipart: Boundary not found|Malformed part header/i.test(e.message)
+  ) {
+    return new DomainError('VALIDATION_ERROR', 'The multipart body is malformed.', {
+      fields: { body: ['Malformed multipart body.'] },
+    });
+  }
+  if (e.status === 413) {
+    return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is too large.', {
+      maximum: maxUploadBytes,
+    });
+  }
+  if (e.status === 415) {
+    return new DomainError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send application/json or multipart/form-data.',
+    );
+  }
+  if (e.status === 400) {
+    return new DomainError('VALIDATION_ERROR', 'The request body could not be read.', {
+      fields: { body: ['Unreadable body.'] },
+    });
+  }
+  return null;
+}
+
+export function errorHandler(maxUploadBytes: number): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof DomainError) return sendError(res, err);
+    const transport = fromTransport(err, maxUploadBytes);
+    if (transport) return sendError(res, transport);
+    if (isUnavailable(err)) {
+      req.log.warn({ err }, 'backing service unavailable');
+      return sendError(
+        res,
+        new DomainError(
+          'SERVICE_UNAVAILABLE',
+          'A backing service is unreachable; try again shortly.',
+          undefined,
+          5,
+        ),
+      );
+    }
+    req.log.error({ err }, 'unexpected error');
+    sendError(
+      res,
+      new DomainError('INTERNAL_ERROR', `An unexpected error occurred (request ${req.id}).`),
+    );
+  };
+}
+
+export const notFoundHandler: RequestHandler = (_req, _res, next) => {
+  next(new DomainError('NOT_FOUND', 'No such route.'));
+};

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Request } from 'express';
+import type multer from 'multer';
+import { countInput, type InputCount } from '../../domain/jobs/count-input.ts';
+import { emailColumnOf } from '../schemas/jobs.schemas.ts';
+
+export interface CountedFile {
+  emailColumn: string | number | undefined;
+  result: Promise<InputCount>;
+}
+
+/** The count started while the upload arrived, if any (see countingDiskStorage). */
+export function countedUpload(req: Request): CountedFile | undefined {
+  return (req as Request & { counted?: CountedFile }).counted;
+}
+
+/**
+ * multer storage that streams the file to disk and, on the same bytes as they arrive, counts it
+ * (CSV checks, rows, unique and billable addresses), so a large upload is counted by the time it
+ * has landed. The count assumes the `email_column` field sent before the file; if the field
+ * comes after it, the job counts again from disk.
+ */
+export function countingDiskStorage(dir: string, maxRows: number): multer.StorageEngine {
+  return {
+    _handleFile(req, file, cb) {
+      const target = path.join(dir, `upload-${randomUUID()}.csv`);
+      const out = createWriteStream(target);
+      const counter = new PassThrough({ highWaterMark: 1 << 20 });
+      const emailColumn = emailColumnOf(
+        (req.body as Record<string, unknown> | undefined)?.email_column,
+      );
+      const result = countInput(counter, { source: 'csv_file', emailColumn, maxRows });
+      // A count that fails early (not CSV, too many rows) stops reading: let the upload go on to
+      // disk regardless; the failure is reported when the job is created.
+      result.catch(() => counter.resume());
+      (req as Request & { counted?: CountedFile }).counted = { emailColumn, result };
+      let size = 0;
+      file.stream.on('data', (chunk: Buffer) => (size += chunk.length));
+      file.stream.pipe(counter);
+      file.stream.pipe(out);
+      file.stream.on('error', (err) => {
+        counter.destroy(err);
+        out.destroy(err);
+        cb(err);
+      });
+      out.on('error', (err) => cb(err));
+      out.on('finish', () => cb(null, { path: target, size }));
+    },
+    _removeFile(_req, file, cb) {
+      unlink(file.path).then(
+        () => cb(null),
+        () => cb(null),
+      );
+    },
+  };
+}

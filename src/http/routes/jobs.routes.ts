@@ -1,0 +1,141 @@
+import { mkdirSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import express, { Router, type RequestHandler } from 'express';
+import multer from 'multer';
+import type { Deps } from '../../deps.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { createJob } from '../../domain/jobs/create-job.ts';
+import { deleteJob } from '../../domain/jobs/delete-job.ts';
+import { exportResultsCsv } from '../../domain/jobs/export-results.ts';
+import { getJob, listJobs, listResults } from '../../domain/jobs/read-jobs.ts';
+import { listWebhookAttempts } from '../../domain/webhooks/list-attempts.ts';
+import { authOf } from '../context.ts';
+import { scope } from '../middleware/auth.ts';
+import { countedUpload, countingDiskStorage } from '../middleware/upload-storage.ts';
+import { toJobResource, toResult } from '../schemas/jobs.mappers.ts';
+import { toWebhookAttempt } from '../schemas/webhooks.mappers.ts';
+import {
+  downloadQuery,
+  idempotencyKeyOf,
+  jobInputFromJson,
+  jobInputFromMultipart,
+  listJobsQuery,
+  resultsQuery,
+} from '../schemas/jobs.schemas.ts';
+
+/** Where uploads stream to; each file is removed when its request ends, however it ends. */
+export function uploadDirOf(deps: Pick<Deps, 'config'>): string {
+  return path.join(deps.config.jobs.uploadDir, 'mailsift-uploads');
+}
+
+function jobBody(deps: Deps): RequestHandler {
+  const dir = uploadDirOf(deps);
+  mkdirSync(dir, { recursive: true });
+  const upload = multer({
+    storage: countingDiskStorage(dir, deps.config.limits.maxEmailsPerJob),
+    limits: {
+      fileSize: deps.config.limits.maxUploadBytes,
+      files: 1,
+      fields: 32,
+      fieldSize: 1024 * 1024,
+    },
+  }).single('csv_file');
+  const json = express.json({ limit: deps.config.limits.maxUploadBytes });
+  return (req, res, next) => {
+    res.on('close', () => {
+      if (req.file) unlink(req.file.path).catch(() => undefined);
+    });
+    if (req.is('application/json')) return json(req, res, next);
+    if (req.is('multipart/form-data')) return upload(req, res, next);
+    next(
+      new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json or multipart/form-data.'),
+    );
+  };
+}
+
+export function jobsRouter(deps: Deps): Router {
+  const router = Router();
+  const { prisma } = deps.db;
+  const maxEmails = deps.config.limits.maxEmailsPerJob;
+
+  router.post('/', scope('validate:write'), jobBody(deps), async (req, res) => {
+    req.log.debug({ bytes: req.file?.size }, 'request body received');
+    const key = idempotencyKeyOf(req.get('idempotency-key'));
+    const input = req.is('multipart/form-data')
+      ? jobInputFromMultipart(
+          req.body as Record<string, unknown>,
+          req.file,
+          key,
+          maxEmails,
+          countedUpload(req),
+        )
+      : jobInputFromJson(req.body, key, maxEmails);
+    const { job } = await createJob(deps, authOf(req), input);
+    res.status(201).location(`/v1/jobs/${job.id}`).json(toJobResource(job));
+  });
+
+  router.get('/', scope('validate:read'), async (req, res) => {
+    const page = await listJobs(prisma, authOf(req), listJobsQuery(req.query));
+    res.json({ data: page.data.map(toJobResource), has_more: page.hasMore });
+  });
+
+  router.get('/:id', scope('validate:read'), async (req, res) => {
+    res.json(toJobResource(await getJob(prisma, authOf(req), req.params.id as string)));
+  });
+
+  router.get('/:id/results', scope('validate:read'), async (req, res) => {
+    const page = await listResults(
+      prisma,
+      authOf(req),
+      req.params.id as string,
+      resultsQuery(req.query),
+    );
+    res.json({ data: page.data.map(toResult), next_cursor: page.nextCursor });
+  });
+
+  router.get('/:id/results.csv', scope('validate:read'), async (req, res) => {
+    const { status } = downloadQuery(req.query);
+    const { filename, lines } = await exportResultsCsv(
+      prisma,
+      authOf(req),
+      req.params.id as string,
+      status ?? null,
+    );
+    // The first page is read before any header goes out, so a failure there is still an envelope.
+    const first = await lines.next();
+    res.status(200);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+    async function* all() {
+      if (!first.done) yield first.value;
+      yield* lines;
+    }
+    await pipeline(Readable.from(all()), res).catch((err: unknown) => {
+      // The client hung up mid-download: nothing to answer, nothing went wrong here.
+      if ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+        req.log.info('download closed by the client');
+        return;
+      }
+      throw err;
+    });
+  });
+
+  router.get('/:id/webhooks', scope('validate:read'), async (req, res) => {
+    const attempts = await listWebhookAttempts(prisma, authOf(req), req.params.id as string);
+    res.json({ data: attempts.map(toWebhookAttempt) });
+  });
+
+  router.delete('/:id', scope('validate:write'), async (req, res) => {
+    await deleteJob(
+      { ...deps, chunkSize: deps.config.jobs.chunkSize },
+      authOf(req),
+      req.params.id as string,
+    );
+    res.status(204).end();
+  });
+
+  return router;
+}

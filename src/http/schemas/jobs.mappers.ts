@@ -1,0 +1,42 @@
+import type { ResultRow } from '../../data/jobs.repository.ts';
+import type { Checks } from '../../validation/types.ts';
+
+// The job resource lives in the domain: webhook events carry it too.
+export { toJobResource } from '../../domain/jobs/job-resource.ts';
+
+/** Postgres's jsonb reorders keys; put them back in API.md's order. */
+function orderedChecks(raw: unknown): Checks | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const c = raw as Checks;
+  const smtp = c.smtp && {
+    code: c.smtp.code,
+    enhanced_code: c.smtp.enhanced_code,
+    message: c.smtp.message,
+  };
+  return {
+    syntax: c.syntax,
+    domain: c.domain,
+    mx_found: c.mx_found,
+    mx_host: c.mx_host,
+    disposable: c.disposable,
+    role: c.role,
+    free: c.free,
+    catch_all: c.catch_all,
+    smtp,
+  };
+}
+
+/** The result resource of API.md (a duplicate carries its first occurrence's verdict). */
+export function toResult(row: ResultRow) {
+  return {
+    index: row.idx,
+    email: row.email,
+    normalized: row.normalized,
+    status: row.status,
+    reason: row.reason,
+    did_you_mean: row.did_you_mean,
+    duplicate_of: row.duplicate_of,
+    checks: orderedChecks(row.checks),
+    duration_ms: row.duplicate_of === null ? row.duration_ms : 0,
+  };
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
+import type { InputCount } from '../../domain/jobs/count-input.ts';
+import type { CreateJobInput } from '../../domain/jobs/create-job.ts';
+
+const MAX_EMAIL_LENGTH = 320;
+
+type Common = Omit<
+  CreateJobInput,
+  'source' | 'filePath' | 'emails' | 'emailColumn' | 'idempotencyKey'
+>;
+
+function fail(fields: FieldErrors): never {
+  throw validationError(fields);
+}
+
+function boolField(fields: FieldErrors, name: string, v: unknown): boolean | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|false|1|0)$/i.test(v)) return /^(true|1)$/i.test(v);
+  fields[name] = ['Must be true or false.'];
+  return undefined;
+}
+
+function common(body: Record<string, unknown>, fields: FieldErrors): Common {
+  const name = body.name;
+  if (name !== undefined && name !== null && (typeof name !== 'string' || name.length > 200)) {
+    fields.name = ['Must be a string of at most 200 characters.'];
+  }
+  const webhook = body.webhook_url;
+  if (webhook !== undefined && webhook !== null && webhook !== '' && typeof webhook !== 'string') {
+    fields.webhook_url = ['Must be a URL string.'];
+  }
+  return {
+    name: typeof name === 'string' && name.trim() ? name.trim() : null,
+    webhookUrl: typeof webhook === 'string' && webhook.trim() ? webhook.trim() : null,
+    smtp: boolField(fields, 'smtp', body.smtp),
+    quickMode: boolField(fields, 'quick_mode', body.quick_mode) ?? false,
+  };
+}
+
+/** Checks each entry of `emails`, collecting a field map keyed by index (API.md). */
+export function parseEmailList(raw: unknown, maxEmails: number): string[] {
+  if (!Array.isArray(raw)) fail({ emails: ['Must be an array of strings.'] });
+  if (raw.length === 0) fail({ emails: ['Must hold at least one address.'] });
+  if (raw.length > maxEmails) {
+    throw new DomainError('PAYLOAD_TOO_LARGE', `A job holds at most ${maxEmails} addresses.`, {
+      maximum: maxEmails,
+    });
+  }
+  const byIndex: Record<string, string[]> = {};
+  raw.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string') byIndex[i] = ['Must be a string.'];
+    else if (entry.trim() === '') byIndex[i] = ['Must not be empty.'];
+    else if (entry.length > MAX_EMAIL_LENGTH)
+      byIndex[i] = [`Must be at most ${MAX_EMAIL_LENGTH} characters.`];
+  });
+  if (Object.keys(byIndex).length > 0) fail({ emails: byIndex });
+  return raw as string[];
+}
+
+const missingInput = () =>
+  new DomainError('MISSING_INPUT', "Provide either a 'csv_file' upload or an 'emails' list.");
+
+export function jobInputFromJson(
+  body: unknown,
+  idempotencyKey: string | null,
+  maxEmails: number,
+): CreateJobInput {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    fail({ body: ['Must be a JSON object.'] });
+  }
+  const b = body as Record<string, unknown>;
+  if (b.emails === undefined || b.csv_file !== undefined) throw missingInput();
+  const fields: FieldErrors = {};
+  const c = common(b, fields);
+  if (Object.keys(fields).length > 0) fail(fields);
+  return { ...c, idempotencyKey, source: 'emails', emails: parseEmailList(b.emails, maxEmails) };
+}
+
+/** `email_column` of a form: a header name, or a 0-based index when it is all digits. */
+export const emailColumnOf = (raw: unknown): string | number | undefined => {
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  return /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw.trim();
+};
+
+export function jobInputFromMultipart(
+  body: Record<string, unknown> | undefined,
+  file: { path: string } | undefined,
+  idempotencyKey: string | null,
+  maxEmails: number,
+  counted?: { emailColumn: string | number | undefined; result: Promise<InputCount> },
+): CreateJobInput {
+  const b = body ?? {};
+  const hasEmails = b.emails !== undefined;
+  if (!file === !hasEmails) throw missingInput();
+  const fields: FieldErrors = {};
+  const c = common(b, fields);
+  const emailColumn = emailColumnOf(b.email_column);
+  if (b.email_column !== undefined && typeof b.email_column !== 'string') {
+    fields.email_column = ['Must be a header name or a 0-based column index.'];
+  }
+  if (Object.keys(fields).length > 0) fail(fields);
+  if (file) {
+    return { ...c, idempotencyKey, source: 'csv_file', filePath: file.path, emailColumn, counted };
+  }
+  const list = Array.isArray(b.emails) ? b.emails : [b.emails];
+  return { ...c, idempotencyKey, source: 'emails', emails: parseEmailList(list, maxEmails) };
+}
+
+export function idempotencyKeyOf(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const key = header.trim();
+  if (key === '' || key.length > 255) fail({ 'Idempotency-Key': ['Must be 1 to 255 characters.'] });
+  return key;
+}
+
+const statusEnum = z.enum(['deliverable', 'undeliverable', 'risky', 'unknown']);
+
+function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+  const parsed = schema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, string[]> = {};
+  for (const issue of parsed.error.issues)
+    (fields[issue.path.join('.') || 'query'] ??= []).push(issue.message);
+  fail(fields);
+}
+
+export const listJobsQuery = (q: unknown) =>
+  parseQuery(
+    z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      starting_after: z.string().min(1).optional(),
+    }),
+    q,
+  );
+
+export const resultsQuery = (q: unknown) =>
+  parseQuery(
+    z.object({
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      cursor: z
+        .string()
+        .regex(/^\d{1,10}$/, 'Not a cursor returned by this API.')
+        .transform(Number)
+        .refine((n) => n <= 2_147_483_647, 'Not a cursor returned by this API.')
+        .optional(),
+      status: statusEnum.optional(),
+    }),
+    q,
+  );
+
+export const downloadQuery = (q: unknown) =>
+  parseQuery(z.object({ status: statusEnum.optional() }), q);

@@ -1,0 +1,88 @@
+import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
+import type { ValidateInput } from '../../domain/validate/validate-emails.ts';
+
+/** API.md: a batch holds at most 100 addresses. */
+export const MAX_BATCH = 100;
+const MAX_EMAIL_LENGTH = 320;
+
+function options(body: Record<string, unknown>): Omit<ValidateInput, 'emails'> {
+  const fields: FieldErrors = {};
+  const flag = (name: string): boolean | undefined => {
+    const v = body[name];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'boolean') return v;
+    fields[name] = ['Must be true or false.'];
+    return undefined;
+  };
+  const smtp = flag('smtp');
+  const quickMode = flag('quick_mode') ?? false;
+  if (Object.keys(fields).length > 0) throw validationError(fields);
+  return { smtp, quickMode };
+}
+
+function object(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw validationError({ body: ['Must be a JSON object.'] });
+  return body as Record<string, unknown>;
+}
+
+/** `POST /v1/validate`: `{ email, quick_mode?, smtp? }`. */
+export function validateInput(raw: unknown): ValidateInput {
+  const body = object(raw);
+  const email = body.email;
+  if (email === undefined || email === null) {
+    throw new DomainError('MISSING_EMAIL', "Provide the address to validate as 'email'.");
+  }
+  if (typeof email !== 'string' || email.trim() === '' || email.length > MAX_EMAIL_LENGTH) {
+    throw new DomainError(
+      'INVALID_EMAIL',
+      `'email' must be a non-empty string of at most ${MAX_EMAIL_LENGTH} characters.`,
+    );
+  }
+  return { emails: [email], ...options(body) };
+}
+
+/** `POST /v1/validate/batch`: `{ emails: [1..100 strings], quick_mode?, smtp? }`. */
+export function batchInput(raw: unknown): ValidateInput {
+  const body = object(raw);
+  const emails = body.emails;
+  if (emails === undefined || emails === null) {
+    throw new DomainError(
+      'MISSING_EMAIL',
+      "Provide the addresses to validate as 'emails', an array.",
+    );
+  }
+  if (!Array.isArray(emails)) throw validationError({ emails: ['Must be an array of strings.'] });
+  const size = { submitted: emails.length, maximum: MAX_BATCH };
+  if (emails.length === 0)
+    throw new DomainError('BATCH_EMPTY', 'The batch holds no address.', size);
+  if (emails.length > MAX_BATCH) {
+    throw new DomainError(
+      'BATCH_TOO_LARGE',
+      `A batch holds at most ${MAX_BATCH} addresses; use a job for more.`,
+      size,
+    );
+  }
+  const byIndex: Record<string, string[]> = {};
+  emails.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string') byIndex[i] = ['Must be a string.'];
+    else if (entry.trim() === '') byIndex[i] = ['Must not be empty.'];
+    else if (entry.length > MAX_EMAIL_LENGTH)
+      byIndex[i] = [`Must be at most ${MAX_EMAIL_LENGTH} characters.`];
+  });
+  if (Object.keys(byIndex).length > 0) throw validationError({ emails: byIndex });
+  return { emails: emails as string[], ...options(body) };
+}
+
+/** `GET /v1/enrichment?email=`. */
+export function enrichmentEmail(query: Record<string, unknown>): string {
+  const email = query.email;
+  if (email === undefined || email === '') {
+    throw new DomainError('MISSING_EMAIL', "Provide the address as the 'email' query parameter.");
+  }
+  if (typeof email !== 'string' || email.trim() === '' || email.length > MAX_EMAIL_LENGTH) {
+    throw new DomainError('INVALID_EMAIL', "'email' must be one non-empty address.");
+  }
+  return email;
+}

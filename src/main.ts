@@ -1,0 +1,44 @@
+import { buildApp } from './app.ts';
+import { boot } from './boot.ts';
+import { createDeps } from './deps.ts';
+import { ensureDemoAccount } from './domain/accounts/demo-account.ts';
+import { createShutdown, exitOnSignals } from './lib/shutdown.ts';
+import { startWorkers } from '../workers/start-workers.ts';
+
+// `npm start`: migrate, make sure a demo account exists, then the API and the workers in one process.
+const { config, logger } = await boot('all');
+const api = createDeps(config, 'api', logger);
+const work = createDeps(config, 'worker', logger);
+const shutdown = createShutdown(logger, config.shutdownTimeoutMs);
+shutdown.register('api deps', () => api.close());
+shutdown.register('worker deps', () => work.close());
+
+const demo = await ensureDemoAccount(api.db.prisma);
+const balance = (await api.db.prisma.account.findUniqueOrThrow({ where: { id: demo.id } }))
+  .creditBalance;
+process.stdout.write(
+  [
+    '',
+    `mailsift demo account ${demo.id} (${demo.created ? 'created' : 'existing'}; business plan, ${balance} credits)`,
+    `  live key:       ${demo.keys.live}`,
+    `  test key:       ${demo.keys.test}`,
+    `  webhook secret: ${demo.webhookSecret}`,
+    `  API:            http://127.0.0.1:${config.http.port}`,
+    '',
+  ].join('\n') + '\n',
+);
+
+const workers = startWorkers(work, {
+  lockDuration: config.jobs.lockDurationMs,
+  stalledInterval: config.jobs.stalledIntervalMs,
+  sweepJobs: config.jobs.sweepUnstarted,
+});
+shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
+const server = buildApp(api).listen(config.http.port, () => {
+  logger.info(
+    { port: config.http.port },
+    `mailsift listening on http://127.0.0.1:${config.http.port}`,
+  );
+});
+shutdown.register('http', () => new Promise((resolve) => server.close(resolve)));
+exitOnSignals(shutdown);

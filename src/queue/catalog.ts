@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * The job catalog: the one source of truth for what runs in the background. Payloads carry ids
+ * and ranges, never addresses (addresses are personal data; Postgres holds them). Job ids are
+ * deterministic, so enqueueing the same work twice is harmless.
+ */
+
+const workKey = z.tuple([z.string(), z.number().int().min(0)]);
+
+export const catalog = {
+  /** Expands a new job's stored input into rows, then cuts them into chunks. */
+  'ingest-job': {
+    queue: 'jobs',
+    payload: z.object({ jobId: z.string() }),
+    jobId: (p: { jobId: string }) => `ingest-${p.jobId}`,
+    options: { attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
+  },
+  'validate-chunk': {
+    queue: 'chunks',
+    payload: z.object({
+      jobId: z.string(),
+      chunk: z.number().int().min(0),
+      /** (domain, idx) bounds of the chunk in work order: [from, to). */
+      from: workKey.optional(),
+      to: workKey.nullable().optional(),
+      /** A later try of addresses that got a temporary (4xx) answer: their row indexes. */
+      retry: z
+        .object({ attempt: z.number().int().min(1), idx: z.array(z.number().int()) })
+        .optional(),
+    }),
+    jobId: (p: { jobId: string; chunk: number; retry?: { attempt: number } | undefined }) =>
+      p.retry ? `${p.jobId}-r${p.retry.attempt}-${p.chunk}` : `${p.jobId}-c${p.chunk}`,
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+  },
+  'purge-job': {
+    queue: 'jobs',
+    payload: z.object({ jobId: z.string() }),
+    jobId: (p: { jobId: string }) => `purge-${p.jobId}`,
+    options: { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+  },
+  'deliver-webhook': {
+    queue: 'webhooks',
+    payload: z.object({
+      jobId: z.string(),
+      eventId: z.string(),
+      /** Which delivery attempt (1-based); retries are scheduled as new tasks, with a delay. */
+      attempt: z.number().int().min(1).default(1),
+    }),
+    jobId: (p: { eventId: string; attempt?: number | undefined }) =>
+      (p.attempt ?? 1) > 1 ? `webhook-${p.eventId}-a${p.attempt}` : `webhook-${p.eventId}`,
+    // These retries cover our own failures (the database); the receiver's are the attempts above.
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+  },
+} as const satisfies Record<
+  string,
+  {
+    queue: QueueName;
+    payload: z.ZodType;
+    jobId: (p: never) => string;
+    options: JobsOptions;
+  }
+>;
+
+export type QueueName = 'jobs' | 'chunks' | 'webhooks';
+export const queueNames: readonly QueueName[] = ['jobs', 'chunks', 'webhooks'];
+export type TaskName = keyof typeof catalog;
+export type TaskPayload<N extends TaskName> = z.infer<(typeof catalog)[N]['payload']>;

@@ -1,0 +1,112 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { serviceUnavailable } from '../domain/errors.ts';
+import { catalog, queueNames, type QueueName, type TaskName, type TaskPayload } from './catalog.ts';
+
+/**
+ * Redis for the API fails fast (no offline queue: a request gets 503 at once); workers' Redis
+ * waits out outages (`maxRetriesPerRequest: null`, as BullMQ requires for blocking calls).
+ */
+export function createRedis(url: string, role: 'api' | 'worker'): Redis {
+  return role === 'api'
+    ? new Redis(url, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        retryStrategy: (times) => Math.min(times * 200, 2000),
+      })
+    : new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+export interface Queues {
+  enqueue<N extends TaskName>(
+    name: N,
+    payload: TaskPayload<N>,
+    opts?: { delay?: number },
+  ): Promise<void>;
+  enqueueMany<N extends TaskName>(name: N, payloads: TaskPayload<N>[]): Promise<void>;
+  remove(name: TaskName, ids: string[]): Promise<void>;
+  queue(name: QueueName): Queue;
+  close(): Promise<void>;
+}
+
+/** Redis calls of a request must fail fast: BullMQ would otherwise wait for a connection. */
+async function whileConnected<T>(connection: Redis, work: () => Promise<T>, ms = 5000): Promise<T> {
+  if (connection.status !== 'ready') throw serviceUnavailable();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(serviceUnavailable()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createQueues(
+  connection: Redis,
+  prefix: string,
+  onError?: (err: Error) => void,
+): Queues {
+  const queues = new Map<QueueName, Queue>(
+    queueNames.map((q) => {
+      const queue = new Queue(q, { connection, prefix });
+      queue.on('error', (err) => onError?.(err));
+      return [q, queue];
+    }),
+  );
+  const queueOf = (name: QueueName) => queues.get(name)!;
+
+  const jobOptions = (name: TaskName, payload: unknown, delay?: number) => {
+    const entry = catalog[name];
+    return {
+      ...entry.options,
+      jobId: (entry.jobId as (p: unknown) => string)(payload),
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+      ...(delay ? { delay } : {}),
+    };
+  };
+
+  return {
+    async enqueue(name, payload, opts) {
+      const data = catalog[name].payload.parse(payload);
+      await whileConnected(connection, () =>
+        queueOf(catalog[name].queue).add(name, data, jobOptions(name, data, opts?.delay)),
+      );
+    },
+    async enqueueMany(name, payloads) {
+      const q = queueOf(catalog[name].queue);
+      for (let i = 0; i < payloads.length; i += 500) {
+        await whileConnected(
+          connection,
+          () =>
+            q.addBulk(
+              payloads.slice(i, i + 500).map((p) => {
+                const data = catalog[name].payload.parse(p);
+                return { name, data, opts: jobOptions(name, data) };
+              }),
+            ),
+          30_000,
+        );
+      }
+    },
+    async remove(name, ids) {
+      const q = queueOf(catalog[name].queue);
+      await whileConnected(
+        connection,
+        () => Promise.all(ids.map((id) => q.remove(id).catch(() => 0))),
+        30_000,
+      );
+    },
+    queue: queueOf,
+    async close() {
+      // A queue whose connection never came up would wait for it forever.
+      if (connection.status !== 'ready') return;
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}

@@ -1,0 +1,279 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  csvForm,
+  jobWhen,
+  startHarness,
+  waitFor,
+  type Harness,
+  type TestAccount,
+} from '../../support/harness.ts';
+
+let h: Harness;
+let acct: TestAccount;
+
+beforeAll(async () => {
+  h = await startHarness({}, { workers: true });
+  acct = await h.account('business', 1000);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const balanceOf = async (id: string) =>
+  (await h.deps.db.prisma.account.findUniqueOrThrow({ where: { id } })).creditBalance;
+
+describe('POST /v1/jobs with a JSON list', () => {
+  it('when the list holds duplicates, then they point at their first occurrence and are not charged', async () => {
+    const call = api(h.url, acct.live);
+    const before = await balanceOf(acct.id);
+    const emails = [
+      'a@Example.com',
+      ' a@example.COM',
+      'b@example.com',
+      'nope',
+      'a@example.com',
+      'c@example.org',
+    ];
+    const created = await call('POST', '/v1/jobs', {
+      emails,
+      name: 'list',
+      smtp: false,
+      quick_mode: true,
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      source: 'emails',
+      total: 6,
+      unique: 4,
+      credits_reserved: 3,
+      mode: 'live',
+    });
+    const reserve = await h.deps.db.prisma.creditLedger.findFirst({
+      where: { jobId: created.json.id, kind: 'reserve' },
+    });
+    expect(reserve).toMatchObject({ amount: -3, balanceAfter: before - 3 });
+
+    const rows = await waitFor(
+      async () => {
+        const found = await h.deps.db.prisma.jobRow.findMany({
+          where: { jobId: created.json.id },
+          orderBy: { idx: 'asc' },
+        });
+        return found.length === 6 && found;
+      },
+      { what: 'rows ingested' },
+    );
+    expect(rows.map((r) => [r.normalized, r.duplicateOf])).toEqual([
+      ['a@example.com', null],
+      ['a@example.com', 0],
+      ['b@example.com', null],
+      [null, null],
+      ['a@example.com', 0],
+      ['c@example.org', null],
+    ]);
+    const ledger = await h.deps.db.prisma.creditLedger.findMany({
+      where: { jobId: created.json.id },
+    });
+    expect(ledger.map((l) => [l.kind, l.amount])).toContainEqual(['reserve', -3]);
+  });
+
+  it('when the same Idempotency-Key is replayed with the same body, then the same job comes back and nothing is charged twice', async () => {
+    const call = api(h.url, acct.live);
+    const body = { emails: ['x@example.com', 'y@example.com'], smtp: false };
+    // The balance moves when the job settles: count reservations instead.
+    const reservations = () =>
+      h.deps.db.prisma.creditLedger.count({ where: { accountId: acct.id, kind: 'reserve' } });
+    const first = await call('POST', '/v1/jobs', body, { 'idempotency-key': 'order-42' });
+    const reserved = await reservations();
+    const again = await call('POST', '/v1/jobs', body, { 'idempotency-key': 'order-42' });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.json.id).toBe(first.json.id);
+    expect(await reservations()).toBe(reserved);
+    expect(
+      await h.deps.db.prisma.job.count({
+        where: { accountId: acct.id, idempotencyKey: 'order-42' },
+      }),
+    ).toBe(1);
+
+    const other = await call(
+      'POST',
+      '/v1/jobs',
+      { ...body, emails: ['z@example.com'] },
+      { 'idempotency-key': 'order-42' },
+    );
+    expect(other.status).toBe(409);
+    expect(other.json.error.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await reservations()).toBe(reserved);
+  });
+
+  it('when email_column comes before or after the file, then the named column is the one verified', async () => {
+    const call = api(h.url, acct.test);
+    const csv = 'work,home\nw1@example.com,h1@example.com\nw2@example.com,h2@example.com\n';
+    const before = new FormData();
+    before.append('email_column', 'home');
+    before.append('csv_file', new Blob([csv]), 'x.csv');
+    const after = csvForm(csv, { email_column: '1' });
+    for (const form of [before, after]) {
+      const created = await call('POST', '/v1/jobs', form);
+      expect(created.status).toBe(201);
+      await jobWhen(call, created.json.id);
+      const results = await call('GET', `/v1/jobs/${created.json.id}/results`);
+      expect(results.json.data.map((r: any) => r.email)).toEqual([
+        'h1@example.com',
+        'h2@example.com',
+      ]);
+    }
+  });
+
+  it('when a job has verified an address, then enrichment knows it, until the job is deleted', async () => {
+    const call = api(h.url, acct.test);
+    const created = await call('POST', '/v1/jobs', {
+      emails: ['risky@enrich.example', 'x@enrich.example'],
+    });
+    await jobWhen(call, created.json.id);
+    const known = await call('GET', '/v1/enrichment?email=risky@enrich.example');
+    expect(known.json).toMatchObject({
+      status: 'found',
+      result: { status: 'risky', source: 'job' },
+      domain: { name: 'enrich.example' },
+    });
+    expect((await call('DELETE', `/v1/jobs/${created.json.id}`)).status).toBe(204);
+    await waitFor(
+      async () =>
+        (await call('GET', '/v1/enrichment?email=risky@enrich.example')).json.status ===
+        'not_found',
+      { what: 'facts of the deleted job purged' },
+    );
+  });
+
+  it('when the same CSV is replayed with its Idempotency-Key, then the same job comes back', async () => {
+    const call = api(h.url, acct.test);
+    const csv = 'email\nq@example.com\n';
+    const first = await call('POST', '/v1/jobs', csvForm(csv), { 'idempotency-key': 'csv-1' });
+    const again = await call('POST', '/v1/jobs', csvForm(csv), { 'idempotency-key': 'csv-1' });
+    const other = await call('POST', '/v1/jobs', csvForm('email\nr@example.com\n'), {
+      'idempotency-key': 'csv-1',
+    });
+    expect([first.status, again.status, other.status]).toEqual([201, 201, 409]);
+    expect(again.json.id).toBe(first.json.id);
+  });
+
+  it('when a list job ends, then the results page through in input order and unknown verdicts are refunded', async () => {
+    const call = api(h.url, acct.test);
+    const emails = Array.from({ length: 25 }, (_, i) =>
+      i % 5 === 4 ? `unknown@d${i}.example` : `user${i}@d${i % 3}.example`,
+    );
+    const created = await call('POST', '/v1/jobs', { emails });
+    const done = await jobWhen(call, created.json.id);
+    expect(done.counts).toEqual({ deliverable: 20, undeliverable: 0, risky: 0, unknown: 5 });
+
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        'GET',
+        `/v1/jobs/${created.json.id}/results?limit=10${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.json.data.map((r: { index: number }) => r.index));
+      cursor = page.json.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i));
+
+    const unknown = await call('GET', `/v1/jobs/${created.json.id}/results?status=unknown`);
+    expect(unknown.json.data.map((r: { index: number }) => r.index)).toEqual([4, 9, 14, 19, 24]);
+    const csv = await call('GET', `/v1/jobs/${created.json.id}/results.csv?status=unknown`);
+    expect(csv.text.trimEnd().split('\r\n')).toHaveLength(6);
+  });
+
+  it('when a live job ends with unknown verdicts, then they are refunded and the ledger explains the balance', async () => {
+    const acct2 = await h.account('growth', 50);
+    const call = api(h.url, acct2.live);
+    // growth has no SMTP probe; the domain does not resolve here, so DNS fails -> unknown or undeliverable.
+    const created = await call('POST', '/v1/jobs', {
+      emails: ['deliverable@localhost.invalid'],
+      quick_mode: true,
+    });
+    expect(created.status).toBe(201);
+    const done = await jobWhen(call, created.json.id);
+    const charged = done.credits_charged as number;
+    expect(charged).toBeLessThanOrEqual(1);
+    const ledger = await h.deps.db.prisma.creditLedger.findMany({ where: { accountId: acct2.id } });
+    const sum = ledger.reduce((s, l) => s + l.amount, 0);
+    expect(sum).toBe(await balanceOf(acct2.id));
+    expect(await balanceOf(acct2.id)).toBe(50 - charged);
+  });
+});
+
+describe('job creation edge cases', () => {
+  it('when an Idempotency-Key of a deleted job is used again, then a new job is created', async () => {
+    const call = api(h.url, acct.test);
+    const first = await call(
+      'POST',
+      '/v1/jobs',
+      { emails: ['k@example.com'] },
+      { 'idempotency-key': 'reuse-1' },
+    );
+    expect((await call('DELETE', `/v1/jobs/${first.json.id}`)).status).toBe(204);
+    const second = await call(
+      'POST',
+      '/v1/jobs',
+      { emails: ['k@example.com'] },
+      { 'idempotency-key': 'reuse-1' },
+    );
+    expect(second.status).toBe(201);
+    expect(second.json.id).not.toBe(first.json.id);
+  });
+
+  it('when a results cursor is out of range, then 400 VALIDATION_ERROR', async () => {
+    const call = api(h.url, acct.test);
+    const job = await call('POST', '/v1/jobs', { emails: ['c@example.com'] });
+    const res = await call('GET', `/v1/jobs/${job.json.id}/results?cursor=9999999999`);
+    expect(res.status).toBe(400);
+    expect(res.json.error.details.fields.cursor).toBeDefined();
+  });
+
+  it('when a job is deleted while its input is being ingested, then 204 at once and nothing of it stays', async () => {
+    const big = await h.account('business', 30_000);
+    const call = api(h.url, big.live);
+    const emails = Array.from({ length: 20_000 }, (_, i) => `bulk${i}@d${i % 50}.example`);
+    const job = await call('POST', '/v1/jobs', { emails, quick_mode: true });
+    expect(job.status).toBe(201);
+    const started = Date.now();
+    expect((await call('DELETE', `/v1/jobs/${job.json.id}`)).status).toBe(204);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect((await call('GET', `/v1/jobs/${job.json.id}`)).status).toBe(404);
+    await waitFor(
+      async () =>
+        (await h.deps.db.prisma.jobRow.count({ where: { jobId: job.json.id } })) === 0 &&
+        (await h.deps.db.prisma.jobUpload.count({ where: { jobId: job.json.id } })) === 0,
+      { what: 'the deleted job purged' },
+    );
+    // Nothing was verified, so everything reserved came back.
+    const account = await h.deps.db.prisma.account.findUniqueOrThrow({ where: { id: big.id } });
+    expect(account.creditBalance).toBe(30_000);
+  });
+
+  it('when a committed job was never enqueued (Redis away), then the sweep starts it', async () => {
+    const call = api(h.url, acct.test);
+    const job = await call('POST', '/v1/jobs', { emails: ['s1@example.com', 's2@example.com'] });
+    // As if the enqueue after the commit had failed: take the task away again.
+    await h.deps.queues.remove('ingest-job', [`ingest-${job.json.id}`]);
+    await h.deps.db.prisma.job.update({ where: { id: job.json.id }, data: { status: 'queued' } });
+    const { sweepUnstartedJobs } = await import('../../../src/domain/jobs/sweep-jobs.ts');
+    await waitFor(
+      async () => {
+        const current = await h.deps.db.prisma.job.findUniqueOrThrow({
+          where: { id: job.json.id },
+        });
+        if (current.ingestedAt) return true;
+        await sweepUnstartedJobs(h.deps, { graceSeconds: 0, accountId: acct.id });
+        return false;
+      },
+      { what: 'the swept job to be ingested' },
+    );
+    await jobWhen(call, job.json.id);
+  });
+});

@@ -1,0 +1,109 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMailWorld } from '../../support/mail-world.ts';
+import {
+  api,
+  jobWhen,
+  startHarness,
+  waitFor,
+  type Harness,
+  type TestAccount,
+} from '../../support/harness.ts';
+import { spawnWorker, stopProcess } from '../../support/processes.ts';
+
+// Workers as separate processes, one killed with SIGKILL mid-job: another takes over the
+// stalled chunks and the job still ends with exactly one result per input row.
+let h: Harness;
+let acct: TestAccount;
+let mail: Awaited<ReturnType<typeof startMailWorld>>;
+let env: Record<string, string>;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  // Every reply waits 40 ms: slow enough that the job is still running when its worker dies.
+  mail = await startMailWorld(
+    [{ host: '127.0.0.71', behaviour: { acceptAll: true, latencyMs: 40 } }],
+    { 'slow.test': '127.0.0.71' },
+  );
+  env = {
+    ...mail.env,
+    SMTP_MAX_CONNECTIONS_PER_HOST: '20',
+    CHUNK_SIZE: '10',
+    WORKER_CONCURRENCY: '2',
+    WORKER_LOCK_DURATION_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+  };
+  h = await startHarness(env);
+  env = {
+    ...env,
+    QUEUE_PREFIX: h.config.redis.queuePrefix,
+    DATABASE_URL: h.config.db.url,
+    LOG_LEVEL: 'silent',
+  };
+  acct = await h.account('business', 1000);
+});
+afterAll(async () => {
+  for (const c of children) await stopProcess(c, 'SIGKILL');
+  await h?.close();
+  await mail?.close();
+});
+
+describe('a worker process killed while a job runs', () => {
+  it('when the worker is SIGKILLed mid-job and another starts, then the job completes with one result per row', async () => {
+    const call = api(h.url, acct.live);
+    const emails = Array.from({ length: 120 }, (_, i) => `user${i % 100}@slow.test`); // 20 duplicates
+    const created = await call('POST', '/v1/jobs', { emails, smtp: true });
+    expect(created.status).toBe(201);
+    const jobId = created.json.id as string;
+
+    const first = spawnWorker(env);
+    children.push(first);
+    await waitFor(
+      async () => {
+        const job = (await call('GET', `/v1/jobs/${jobId}`)).json;
+        return job.processed > 0;
+      },
+      { what: 'the first results', intervalMs: 20 },
+    );
+    await stopProcess(first, 'SIGKILL');
+    const atKill = (await call('GET', `/v1/jobs/${jobId}`)).json;
+    expect(atKill.status).toBe('processing');
+    expect(atKill.processed).toBeLessThan(120);
+
+    const second = spawnWorker(env);
+    children.push(second);
+    const done = await jobWhen(call, jobId, 'completed', 60_000);
+
+    expect(done).toMatchObject({ total: 120, unique: 100, processed: 120, progress: 100 });
+    expect(done.counts).toEqual({ deliverable: 0, undeliverable: 0, risky: 120, unknown: 0 }); // catch-all
+    expect(await h.deps.db.prisma.result.count({ where: { jobId } })).toBe(100);
+    const page = await call('GET', `/v1/jobs/${jobId}/results?limit=1000`);
+    expect(page.json.data.map((r: any) => r.index)).toEqual(
+      Array.from({ length: 120 }, (_, i) => i),
+    );
+    expect(done.credits_charged).toBe(100);
+
+    expect(await stopProcess(second, 'SIGTERM')).toBe(0);
+  });
+
+  it('when a worker gets SIGTERM mid-job, then it exits cleanly within the deadline and the job still completes', async () => {
+    const call = api(h.url, acct.live);
+    const emails = Array.from({ length: 80 }, (_, i) => `term${i}@slow.test`);
+    const jobId = (await call('POST', '/v1/jobs', { emails, smtp: true })).json.id as string;
+    const worker = spawnWorker({ ...env, SHUTDOWN_TIMEOUT_MS: '8000' });
+    children.push(worker);
+    await waitFor(async () => (await call('GET', `/v1/jobs/${jobId}`)).json.processed > 0, {
+      what: 'the first results',
+      intervalMs: 20,
+    });
+    const started = Date.now();
+    expect(await stopProcess(worker, 'SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8000);
+
+    const next = spawnWorker(env);
+    children.push(next);
+    const done = await jobWhen(call, jobId, 'completed', 60_000);
+    expect(done.processed).toBe(80);
+    expect(await h.deps.db.prisma.result.count({ where: { jobId } })).toBe(80);
+  });
+});

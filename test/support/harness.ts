@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { buildApp } from '../../src/app.ts';
+import { uploadDirOf } from '../../src/http/routes/jobs.routes.ts';
+import { loadConfig, type Config } from '../../src/config/env.ts';
+import { createDeps, type Deps } from '../../src/deps.ts';
+import { createAccount } from '../../src/domain/accounts/manage-accounts.ts';
+import type { PlanName } from '../../src/domain/billing/plans.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { startWorkers } from '../../workers/start-workers.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface Harness {
+  url: string;
+  config: Config;
+  deps: Deps;
+  uploadDir: string;
+  account(plan?: PlanName, credits?: number): Promise<TestAccount>;
+  startWorkers(): void;
+  close(): Promise<void>;
+}
+
+export interface TestAccount {
+  id: string;
+  webhookSecret: string;
+  live: string;
+  test: string;
+}
+
+/**
+ * The in-process app on port 0 and, when asked, real BullMQ workers, against the real Postgres
+ * and Redis. Each harness has its own queue prefix (obliterated at close) and upload folder.
+ */
+export async function startHarness(
+  env: Record<string, string> = {},
+  opts: { workers?: boolean } = {},
+): Promise<Harness> {
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mailsift-test-'));
+  const config = loadConfig({
+    ...process.env,
+    QUEUE_PREFIX: prefix,
+    UPLOAD_DIR: tmp,
+    ADMIN_TOKEN,
+    WORKER_LOCK_DURATION_MS: '5000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    ...env,
+  });
+  const logger = createLogger(config.log.level, { test: prefix });
+  const deps = createDeps(config, 'api', logger);
+  const server: Server = buildApp(deps).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let workers: { deps: Deps; close: () => Promise<void> } | null = null;
+
+  const harness: Harness = {
+    url,
+    config,
+    deps,
+    uploadDir: uploadDirOf({ config }),
+    async account(plan = 'business', credits = 100_000) {
+      const a = await createAccount(deps.db.prisma, { name: `test ${prefix}`, plan, credits });
+      return { id: a.id, webhookSecret: a.webhook_secret, live: a.keys.live, test: a.keys.test };
+    },
+    startWorkers() {
+      const workerDeps = createDeps(config, 'worker', logger);
+      // Harnesses share one database but not their queues: sweeping would take others' jobs.
+      const running = startWorkers(workerDeps, {
+        lockDuration: 5000,
+        stalledInterval: 1000,
+        sweepJobs: false,
+      });
+      workers = {
+        deps: workerDeps,
+        async close() {
+          await running.close(5000);
+          await workerDeps.close();
+        },
+      };
+    },
+    async close() {
+      await workers?.close();
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      if (deps.redis.status === 'ready') {
+        for (const q of ['jobs', 'chunks', 'webhooks'] as const) {
+          await deps.queues
+            .queue(q)
+            .obliterate({ force: true })
+            .catch(() => undefined);
+        }
+      }
+      await deps.close();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+  if (opts.workers) harness.startWorkers();
+  return harness;
+}
+
+/** Polls until `check` returns a value, within a bound; never a fixed sleep. */
+export async function waitFor<T>(
+  check: () => Promise<T | null | undefined | false>,
+  { timeoutMs = 30_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function api(base: string, key?: string) {
+  return async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const init: RequestInit = {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    };
+    if (body instanceof FormData) init.body = body;
+    else if (typeof body === 'string') init.body = body;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${base}${path}`, init);
+    const text = await res.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+}
+
+export function csvForm(
+  content: string | Uint8Array,
+  fields: Record<string, string> = {},
+  filename = 'list.csv',
+) {
+  const form = new FormData();
+  form.append('csv_file', new Blob([content], { type: 'text/csv' }), filename);
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  return form;
+}
+
+/** Polls GET /v1/jobs/{id} until the job has `status`; returns the job resource. */
+export async function jobWhen(
+  call: ReturnType<typeof api>,
+  jobId: string,
+  status = 'completed',
+  timeoutMs = 30_000,
+): Promise<any> {
+  return waitFor(
+    async () => {
+      const job = (await call('GET', `/v1/jobs/${jobId}`)).json;
+      return job?.status === status ? job : null;
+    },
+    { what: `job ${jobId} to be ${status}`, timeoutMs },
+  );
+}

@@ -1,0 +1,17 @@
+import { boot } from '../src/boot.ts';
+import { createDeps } from '../src/deps.ts';
+import { createShutdown, exitOnSignals } from '../src/lib/shutdown.ts';
+import { startWorkers } from './start-workers.ts';
+
+const { config, logger } = await boot('worker');
+const deps = createDeps(config, 'worker', logger);
+const shutdown = createShutdown(logger, config.shutdownTimeoutMs);
+shutdown.register('deps', () => deps.close());
+const workers = startWorkers(deps, {
+  lockDuration: config.jobs.lockDurationMs,
+  stalledInterval: config.jobs.stalledIntervalMs,
+  sweepJobs: config.jobs.sweepUnstarted,
+});
+shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
+logger.info({ concurrency: config.jobs.workerConcurrency }, 'workers running');
+exitOnSignals(shutdown);

@@ -1,0 +1,108 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { ZodError } from 'zod';
+import type { Deps } from '../src/deps.ts';
+import { catalog, queueNames, type QueueName, type TaskName } from '../src/queue/catalog.ts';
+import { createRedis } from '../src/queue/queues.ts';
+import { failJobForTask } from '../src/domain/jobs/fail-job.ts';
+import { deliverWebhookProcessor } from './processors/deliver-webhook.processor.ts';
+import { ingestJobProcessor } from './processors/ingest-job.processor.ts';
+import { purgeJobProcessor } from './processors/purge-job.processor.ts';
+import { validateChunkProcessor } from './processors/validate-chunk.processor.ts';
+import { startWebhookSweeper } from './webhook-sweeper.ts';
+
+type Processor = (data: unknown, signal?: AbortSignal) => Promise<unknown>;
+
+export interface WorkerOptions {
+  concurrency?: number;
+  lockDuration?: number;
+  stalledInterval?: number;
+  /** How often pending webhook events are swept into the queue (default 30 s). */
+  webhookSweepMs?: number;
+  /** Enqueue committed jobs that never reached the queue (default on). */
+  sweepJobs?: boolean;
+}
+
+/** One processor per catalog entry: checked at start so a task can never go unprocessed. */
+function processors(deps: Deps): Record<TaskName, Processor> {
+  return {
+    'ingest-job': ingestJobProcessor(deps),
+    'validate-chunk': validateChunkProcessor(deps),
+    'purge-job': purgeJobProcessor(deps),
+    'deliver-webhook': deliverWebhookProcessor(deps),
+  };
+}
+
+export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
+  const table = processors(deps);
+  const missing = (Object.keys(catalog) as TaskName[]).filter((n) => !table[n]);
+  if (missing.length > 0) throw new Error(`no processor for: ${missing.join(', ')}`);
+
+  // Aborted at the shutdown deadline: running chunks stop and hand their work back.
+  const stop = new AbortController();
+  const connection = createRedis(deps.config.redis.url, 'worker');
+  connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'worker redis error'));
+  const workers = queueNames.map((queue: QueueName) => {
+    const worker = new Worker(
+      queue,
+      async (job: Job, _token?: string, signal?: AbortSignal) => {
+        const run = table[job.name as TaskName];
+        if (!run) throw new UnrecoverableError(`unknown task ${job.name}`);
+        try {
+          return await run(job.data, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+        } catch (err) {
+          // A payload that does not parse will never parse: do not retry it.
+          if (err instanceof ZodError) throw new UnrecoverableError(`bad payload: ${err.message}`);
+          throw err;
+        }
+      },
+      {
+        connection,
+        prefix: deps.config.redis.queuePrefix,
+        concurrency:
+          queue === 'chunks' ? (opts.concurrency ?? deps.config.jobs.workerConcurrency) : 4,
+        lockDuration: opts.lockDuration ?? 30_000,
+        stalledInterval: opts.stalledInterval ?? 30_000,
+        maxStalledCount: 5,
+      },
+    );
+    worker.on('failed', (job, err) => {
+      deps.logger.warn(
+        { task: job?.name, id: job?.id, attempts: job?.attemptsMade, err: err.message },
+        'task failed',
+      );
+      const final =
+        job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
+      if (
+        final &&
+        !stop.signal.aborted &&
+        (job.name === 'ingest-job' || job.name === 'validate-chunk')
+      ) {
+        const { jobId } = job.data as { jobId: string };
+        failJobForTask(deps, jobId, `${job.name} failed: ${err.message}`).catch((e: unknown) =>
+          deps.logger.error({ err: e, jobId }, 'could not fail the job of a failed task'),
+        );
+      }
+    });
+    worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+    return worker;
+  });
+  const webhookSweeper = startWebhookSweeper(deps, opts.webhookSweepMs, opts.sweepJobs ?? true);
+
+  return {
+    workers,
+    webhookSweeper,
+    /** Lets running tasks finish; past the deadline they are handed back (stalled) to another worker. */
+    async close(deadlineMs: number) {
+      await webhookSweeper.stop();
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const timer = new Promise<'timeout'>((r) =>
+        setTimeout(() => r('timeout'), deadlineMs).unref(),
+      );
+      if ((await Promise.race([graceful, timer])) === 'timeout') {
+        stop.abort();
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      connection.disconnect();
+    },
+  };
+}

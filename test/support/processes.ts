@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,26 +29,43 @@ export async function stopProcess(
   return code;
 }
 
-/** A real API process (`src/server.ts`) on a free port; resolves once /healthz answers. */
+/** A port free at this moment, from the kernel rather than a guess. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * A real API process (`src/server.ts`) on a free port; resolves once /healthz answers. The wait
+ * is long: on a busy two-core machine, starting tsx and loading the app can take many seconds.
+ */
 export async function spawnApi(
   env: Record<string, string>,
+  startMs = 45_000,
 ): Promise<{ url: string; child: ChildProcess }> {
-  const port = 20000 + Math.floor(Math.random() * 40000);
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/server.ts')], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}`);
+  const deadline = Date.now() + startMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}: ${stderr}`);
     const up = await fetch(`${url}/healthz`).then(
       (r) => r.ok,
       () => false,
     );
     if (up) return { url, child };
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error('API did not start');
+  throw new Error(`API did not start within ${startMs} ms: ${stderr}`);
 }

@@ -83,7 +83,7 @@ async function scan(input: CreateJobInput, maxRows: number): Promise<Scan> {
 export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: CreateJobInput) {
   const { db, config } = deps;
   const smtp = smtpFor(auth.plan, input.smtp);
-  if (input.webhookUrl !== null) assertWebhookUrl(input.webhookUrl);
+  if (input.webhookUrl !== null) assertWebhookUrl(input.webhookUrl, config.webhooks.allowPrivate);
   const maxRows = config.limits.maxEmailsPerJob;
   // Allowance already used up: refuse before reading the input.
   if (!input.idempotencyKey) await assertEmailUsageOpen(emailUsageDeps(deps), auth);

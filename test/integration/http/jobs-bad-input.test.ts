@@ -136,6 +136,30 @@ const cases: Case[] = [
     400,
     'VALIDATION_ERROR',
   ],
+  // Literal private addresses in the spellings URL parsing folds to 127.0.0.1, and others.
+  ...[
+    'http://127.1/h',
+    'http://0x7f000001/h',
+    'https://2130706433/h',
+    'http://[::ffff:127.0.0.1]/h',
+    'http://10.0.0.5/h',
+    'http://169.254.169.254/latest',
+    'http://[::1]:8080/h',
+    'http://100.64.1.1/h',
+  ].map((url): Case => [
+    `a webhook_url at the private address ${url}`,
+    () => ({ emails: ['a@b.co'], webhook_url: url }),
+    {},
+    400,
+    'VALIDATION_ERROR',
+  ]),
+  [
+    'a multipart webhook_url at a loopback address',
+    () => csvForm('email\na@b.co\n', { webhook_url: 'http://127.0.0.1:9/h' }),
+    {},
+    400,
+    'VALIDATION_ERROR',
+  ],
 ];
 
 describe('bad input gets its documented 4xx, and nothing is stored or left behind', () => {

@@ -38,7 +38,7 @@ export async function attemptsWhen(
       expect(r.status).toBe(200);
       return done(r.json.data) ? (r.json.data as any[]) : null;
     },
-    { what, timeoutMs: 20_000 },
+    { what, timeoutMs: 40_000 },
   );
 }
 

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 /** How the receiver answers one request: a response, or never ('hang'). */
 export type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
@@ -13,12 +15,16 @@ export interface ReceivedRequest {
   body: Buffer;
   /** Date.now() when the request arrived. */
   at: number;
+  /** The TLS server name (SNI) the client sent, on an https receiver. */
+  servername?: string;
 }
 
 export interface Receiver {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** On an https receiver: the SNI of every handshake begun, also those the client gave up. */
+  handshakes: string[];
   /** Resolves once `n` requests have arrived, within a bound. */
   waitForRequests(n: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   /** Stops listening (the port is then closed: connections are refused) ... */
@@ -30,14 +36,17 @@ export interface Receiver {
 
 /**
  * A webhook receiver on 127.0.0.1 that answers by script: `script(n)` decides the reply to the
- * n-th request (0-based). It records every request, raw body included.
+ * n-th request (0-based). It records every request, raw body included. With `tls` (a key and
+ * certificate in PEM) it speaks https.
  */
 export async function startReceiver(
   script: (n: number) => Reply = () => ({ status: 200 }),
+  tls?: { key: string; cert: string },
 ): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
+  const handshakes: string[] = [];
   const arrived = new EventEmitter();
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -48,6 +57,7 @@ export async function startReceiver(
         headers: req.headers,
         body: Buffer.concat(chunks),
         at: Date.now(),
+        ...(tls ? { servername: String((req.socket as TLSSocket).servername) } : {}),
       });
       arrived.emit('request');
       const reply = script(n);
@@ -55,7 +65,19 @@ export async function startReceiver(
       res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
       res.end(reply.body ?? 'ok');
     });
-  });
+  };
+  const server = tls
+    ? https.createServer(
+        {
+          ...tls,
+          SNICallback: (name, done) => {
+            handshakes.push(name);
+            done(null);
+          },
+        },
+        handler,
+      )
+    : http.createServer(handler);
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -72,9 +94,10 @@ export async function startReceiver(
   };
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests,
+    handshakes,
     waitForRequests(n, timeoutMs = 30_000) {
       if (requests.length >= n) return Promise.resolve(requests.slice(0, n));
       return new Promise((resolve, reject) => {

@@ -1,0 +1,113 @@
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendWebhook } from '../../../src/domain/webhooks/send-webhook.ts';
+import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { spawnWorker, stopProcess } from '../../support/processes.ts';
+import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { FAST_WEBHOOKS, createJobWithWebhook, verifyWith } from './helpers.ts';
+
+// https receivers with a certificate made here by openssl, for `localhost` and a name that no
+// resolver knows. The connection goes to the checked address; TLS names the host.
+let dir: string;
+let tls: { key: string; cert: string };
+let certFile: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mailsift-tls-'));
+  certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,DNS:hooks.example.test',
+    ],
+    { stdio: 'ignore' },
+  );
+  tls = { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('webhooks over https', () => {
+  let r: Receiver;
+  beforeAll(async () => {
+    r = await startReceiver(undefined, tls);
+  });
+  afterAll(async () => {
+    await r?.close();
+  });
+
+  it('when the host name resolves to the checked address, then TLS names the host (SNI) and an untrusted certificate fails the attempt, retryably', async () => {
+    // hooks.example.test exists only in this resolver: the socket can reach 127.0.0.1 only
+    // because the checked address is used, and the handshake still names the host.
+    const outcome = await sendWebhook(
+      `https://hooks.example.test:${r.port}/hook`,
+      Buffer.from('{}'),
+      {},
+      {
+        timeoutMs: 5000,
+        allowPrivate: true,
+        resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+      },
+    );
+    expect(outcome).toMatchObject({ kind: 'error', permanent: false });
+    expect(outcome.kind === 'error' && outcome.error).toMatch(/^TLS error \(.*SELF_SIGNED.*\)$/);
+    expect(r.handshakes).toEqual(['hooks.example.test']);
+    expect(r.requests).toHaveLength(0);
+  });
+});
+
+describe('a job’s webhook delivered over https by a worker that trusts the certificate', () => {
+  let r: Receiver;
+  let h: Harness;
+  let acct: TestAccount;
+  let worker: ChildProcess | undefined;
+  beforeAll(async () => {
+    r = await startReceiver(undefined, tls);
+    h = await startHarness(FAST_WEBHOOKS);
+    acct = await h.account('business', 10);
+  });
+  afterAll(async () => {
+    if (worker) await stopProcess(worker, 'SIGKILL');
+    await h?.close();
+    await r?.close();
+  });
+
+  it('when the job ends, then the event arrives over TLS with SNI `localhost` and a valid signature', async () => {
+    const call = api(h.url, acct.test);
+    const jobId = await createJobWithWebhook(call, `https://localhost:${r.port}/hook`);
+    worker = spawnWorker({
+      ...FAST_WEBHOOKS,
+      NODE_EXTRA_CA_CERTS: certFile,
+      QUEUE_PREFIX: h.config.redis.queuePrefix,
+      DATABASE_URL: h.config.db.url,
+      LOG_LEVEL: 'silent',
+    });
+    const [request] = await r.waitForRequests(1, 45_000);
+    expect(request!.servername).toBe('localhost');
+    expect(verifyWith(acct.webhookSecret, request!)).toMatchObject({
+      type: 'job.completed',
+      data: { id: jobId, status: 'completed' },
+    });
+  });
+});

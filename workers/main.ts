@@ -1,6 +1,7 @@
 import { boot } from '../src/boot.ts';
 import { createDeps } from '../src/deps.ts';
 import { createShutdown, exitOnSignals } from '../src/lib/shutdown.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import { startWorkers } from './start-workers.ts';
 
 const { config, logger } = await boot('worker');
@@ -13,5 +14,9 @@ const workers = startWorkers(deps, {
   sweepJobs: config.jobs.sweepUnstarted,
 });
 shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
+if (config.jobs.metricsPort !== null) {
+  const metrics = await startMetricsServer(config.jobs.metricsPort, logger);
+  shutdown.register('metrics', () => metrics.close());
+}
 logger.info({ concurrency: config.jobs.workerConcurrency }, 'workers running');
 exitOnSignals(shutdown);

@@ -75,6 +75,13 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(25000, 1),
   WORKER_LOCK_DURATION_MS: int(30000, 1000),
   JOB_SWEEP: bool(true),
+  // Off unless set: a separate worker process serves its own /metrics on this port.
+  WORKER_METRICS_PORT: z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a port number' })
+    .min(1, { message: 'must be a port number' })
+    .max(65535, { message: 'must be a port number' })
+    .optional(),
   WORKER_STALLED_INTERVAL_MS: int(30000, 500),
 });
 
@@ -116,6 +123,7 @@ function group(env: Env) {
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       sweepUnstarted: env.JOB_SWEEP,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+      metricsPort: env.WORKER_METRICS_PORT ?? null,
     },
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

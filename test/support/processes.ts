@@ -30,7 +30,7 @@ export async function stopProcess(
 }
 
 /** A port free at this moment, from the kernel rather than a guess. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as net.AddressInfo;

@@ -1,0 +1,60 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { freePort, spawnWorker, stopProcess } from '../../support/processes.ts';
+
+// A worker process on its own (`npm run start:worker`) serves its own /metrics.
+let h: Harness;
+let worker: ChildProcess | undefined;
+let metricsUrl: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  const port = await freePort();
+  metricsUrl = `http://127.0.0.1:${port}`;
+  worker = spawnWorker({
+    WORKER_METRICS_PORT: String(port),
+    QUEUE_PREFIX: h.config.redis.queuePrefix,
+    DATABASE_URL: h.config.db.url,
+    LOG_LEVEL: 'silent',
+  });
+});
+afterAll(async () => {
+  if (worker) await stopProcess(worker, 'SIGKILL');
+  await h?.close();
+});
+
+const scrape = async () => {
+  const res = await fetch(`${metricsUrl}/metrics`);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  return res.text();
+};
+const counter = (text: string, status: string) =>
+  Number(
+    new RegExp(`^mailsift_verified_addresses_total\\{status="${status}"\\} (\\d+)$`, 'm').exec(
+      text,
+    )?.[1] ?? 0,
+  );
+
+describe('the metrics of a separate worker process (WORKER_METRICS_PORT)', () => {
+  it('when the worker verifies a job, then its /metrics counts the verdicts, and SIGTERM closes it', async () => {
+    const acct = await h.account('business', 10);
+    const call = api(h.url, acct.test);
+    const created = await call('POST', '/v1/jobs', {
+      emails: ['deliverable@example.com', 'ok@example.com', 'undeliverable@example.com'],
+    });
+    expect(created.status).toBe(201);
+    await jobWhen(call, created.json.id, 'completed', 45_000);
+
+    const text = await scrape();
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+    expect(counter(text, 'deliverable')).toBe(2);
+    expect(counter(text, 'undeliverable')).toBe(1);
+    const other = await fetch(`${metricsUrl}/nothing`);
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as any).error.code).toBe('NOT_FOUND');
+
+    expect(await stopProcess(worker!, 'SIGTERM')).toBe(0);
+    await expect(fetch(`${metricsUrl}/healthz`)).rejects.toThrow();
+  });
+});

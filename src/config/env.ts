@@ -1,4 +1,5 @@
 import os from 'node:os';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /** Thrown when the environment does not describe a runnable service; names the variable. */
@@ -23,6 +24,45 @@ const hostPort = z
   .string()
   .trim()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+)(:\d{1,5})?$/, 'must be an ip or ip:port');
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyEntry = (e: string) =>
+  PROXY_NAMES.has(e) || ipaddr.isValid(e) || (e.includes('/') && isCidr(e));
+function isCidr(e: string): boolean {
+  try {
+    ipaddr.parseCIDR(e);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which proxies are believed about the client address (X-Forwarded-For), in Express's terms:
+ * false (none), a number of hops, or the proxies' addresses. `true` means one hop: the proxy in
+ * front appends the address it saw, so only the right-most entry is the proxy's word; everything
+ * left of it was written by the client and could be anything.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('false')
+  .transform((v, ctx): false | number | string[] => {
+    const lower = v.toLowerCase();
+    if (['false', 'no', '0'].includes(lower)) return false;
+    if (['true', 'yes'].includes(lower)) return 1;
+    if (/^\d+$/.test(v)) return Number(v);
+    const entries = v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    if (entries.length > 0 && entries.every(isProxyEntry)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be true, false, a number of hops, or a comma list of proxy IPs / CIDRs',
+    });
+    return z.NEVER;
+  });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -62,7 +102,7 @@ const schema = z.object({
   WEBHOOK_TIMEOUT_MS: int(10000, 1),
   WEBHOOK_BACKOFF_BASE_MS: int(5000, 1),
   WEBHOOK_MAX_ATTEMPTS: int(10, 1),
-  TRUST_PROXY: bool(false),
+  TRUST_PROXY: trustProxy,
   MAX_UPLOAD_BYTES: int(104857600, 1),
   MAX_EMAILS_PER_JOB: int(1000000, 1),
   TEST_DAILY_LIMIT: int(100, 0),

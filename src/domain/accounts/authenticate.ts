@@ -41,9 +41,7 @@ export async function authenticate(
     throw new DomainError(
       'IP_NOT_ALLOWED',
       'Requests from this IP address are not allowed for this key.',
-      {
-        requestIp: clientIp,
-      },
+      { requestIp: plainIp(clientIp) },
     );
   }
   return {
@@ -66,13 +64,22 @@ export function requireScope(auth: AuthContext, scope: Scope): void {
   }
 }
 
+/** A client address as people write it: an IPv4-mapped IPv6 one (a dual-stack socket's `::ffff:a.b.c.d`) as IPv4. */
+function parsePlain(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  const addr = ipaddr.parse(ip);
+  return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (addr as ipaddr.IPv6).toIPv4Address()
+    : addr;
+}
+
+function plainIp(ip: string): string {
+  return ipaddr.isValid(ip) ? parsePlain(ip).toString() : ip;
+}
+
 /** IPv4 and IPv6 addresses and CIDRs; an IPv4-mapped IPv6 client matches IPv4 entries. */
 export function ipAllowed(clientIp: string, allowlist: string[]): boolean {
   if (!ipaddr.isValid(clientIp)) return false;
-  let addr = ipaddr.parse(clientIp);
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
-    addr = (addr as ipaddr.IPv6).toIPv4Address();
-  }
+  const addr = parsePlain(clientIp);
   return allowlist.some((entry) => {
     try {
       const [range, bits] = entry.includes('/')

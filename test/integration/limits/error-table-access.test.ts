@@ -161,6 +161,30 @@ describe('403: what the key may do', () => {
     }
   });
 
+  it.each([
+    ['true', '192.0.2.9'],
+    ['127.0.0.0/8', '192.0.2.9'],
+    ['2', '10.0.0.1'],
+  ])(
+    'when TRUST_PROXY is %s and the client writes its own X-Forwarded-For entry, then only the hops it trusts count (the client is %s)',
+    async (trust, client) => {
+      // The client sent "X-Forwarded-For: 10.0.0.1"; the proxy before us appended 192.0.2.9.
+      const proxied = await startHarness({ TRUST_PROXY: trust });
+      try {
+        const owner = await proxied.account('business', 10);
+        const { key } = await newKey(proxied, owner.id, { ip_allowlist: ['10.0.0.0/8'] });
+        const res = await api(proxied.url, key)('GET', '/v1/account', undefined, {
+          'x-forwarded-for': '10.0.0.1, 192.0.2.9',
+        });
+        if (client === '10.0.0.1') expect(res.status).toBe(200);
+        else expectError(res, 403, 'IP_NOT_ALLOWED', { requestIp: client });
+      } finally {
+        await dropCounters(proxied);
+        await proxied.close();
+      }
+    },
+  );
+
   it('when smtp: true is asked on a plan without the probe, then FEATURE_NOT_AVAILABLE (sync and jobs)', async () => {
     const growth = await h.account('growth', 100);
     const call = api(h.url, growth.live);

@@ -38,6 +38,27 @@ describe('configuration from the environment', () => {
     ]);
   });
 
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['0', false],
+    ['true', 1],
+    ['3', 3],
+    ['loopback, 10.0.0.0/8', ['loopback', '10.0.0.0/8']],
+    ['2001:db8::1', ['2001:db8::1']],
+  ])('when TRUST_PROXY is %s, then Express is told %j', (value, expected) => {
+    expect(loadConfig(value === undefined ? {} : { TRUST_PROXY: value }).http.trustProxy).toEqual(
+      expected,
+    );
+  });
+
+  it.each(['maybe', '10.0.0.0/33', 'proxy.example'])(
+    'when TRUST_PROXY is %s, then the start is refused naming it',
+    (value) => {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY: must be true, false/);
+    },
+  );
+
   it('when values are bad, then one error names every offending variable', () => {
     const bad = () =>
       loadConfig({

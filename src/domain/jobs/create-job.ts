@@ -13,7 +13,7 @@ import type { AuthContext } from '../accounts/authenticate.ts';
 import { newId } from '../accounts/keys.ts';
 import { smtpFor } from '../billing/features.ts';
 import { DomainError, serviceUnavailable } from '../errors.ts';
-import { assertEmailUsageOpen, emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
+import { emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
 import { fileBytes, serialiseEmailList } from './job-input.ts';
 import { assertWebhookUrl } from './webhook-url.ts';
 
@@ -85,8 +85,7 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
   const smtp = smtpFor(auth.plan, input.smtp);
   if (input.webhookUrl !== null) assertWebhookUrl(input.webhookUrl, config.webhooks.allowPrivate);
   const maxRows = config.limits.maxEmailsPerJob;
-  // Allowance already used up: refuse before reading the input.
-  if (!input.idempotencyKey) await assertEmailUsageOpen(emailUsageDeps(deps), auth);
+  // (An allowance already used up was refused before the body was read: see jobs.routes.ts.)
 
   // Usually done already: an upload is counted while it arrives.
   const counted = await scan(input, maxRows);

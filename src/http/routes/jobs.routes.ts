@@ -8,6 +8,7 @@ import multer from 'multer';
 import type { Deps } from '../../deps.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { createJob } from '../../domain/jobs/create-job.ts';
+import { assertEmailUsageOpen, emailUsageDeps } from '../../domain/limits/email-usage.ts';
 import { deleteJob } from '../../domain/jobs/delete-job.ts';
 import { exportResultsCsv } from '../../domain/jobs/export-results.ts';
 import { getJob, listJobs, listResults } from '../../domain/jobs/read-jobs.ts';
@@ -56,26 +57,47 @@ function jobBody(deps: Deps): RequestHandler {
   };
 }
 
+/**
+ * Refuses a job before its body is read when the account's allowance (monthly quota, or a test
+ * key's daily emails) has no room for even one more email: an exhausted account cannot make us
+ * receive and count a 100 MB upload. Idempotent replays skip it, so a retry of a job that was
+ * created still gets its job back. The exact check (the whole request or nothing) comes later.
+ */
+function allowanceOpen(deps: Deps): RequestHandler {
+  return async (req, _res, next) => {
+    if (!idempotencyKeyOf(req.get('idempotency-key'))) {
+      await assertEmailUsageOpen(emailUsageDeps(deps), authOf(req));
+    }
+    next();
+  };
+}
+
 export function jobsRouter(deps: Deps): Router {
   const router = Router();
   const { prisma } = deps.db;
   const maxEmails = deps.config.limits.maxEmailsPerJob;
 
-  router.post('/', scope('validate:write'), jobBody(deps), async (req, res) => {
-    req.log.debug({ bytes: req.file?.size }, 'request body received');
-    const key = idempotencyKeyOf(req.get('idempotency-key'));
-    const input = req.is('multipart/form-data')
-      ? jobInputFromMultipart(
-          req.body as Record<string, unknown>,
-          req.file,
-          key,
-          maxEmails,
-          countedUpload(req),
-        )
-      : jobInputFromJson(req.body, key, maxEmails);
-    const { job } = await createJob(deps, authOf(req), input);
-    res.status(201).location(`/v1/jobs/${job.id}`).json(toJobResource(job));
-  });
+  router.post(
+    '/',
+    scope('validate:write'),
+    allowanceOpen(deps),
+    jobBody(deps),
+    async (req, res) => {
+      req.log.debug({ bytes: req.file?.size }, 'request body received');
+      const key = idempotencyKeyOf(req.get('idempotency-key'));
+      const input = req.is('multipart/form-data')
+        ? jobInputFromMultipart(
+            req.body as Record<string, unknown>,
+            req.file,
+            key,
+            maxEmails,
+            countedUpload(req),
+          )
+        : jobInputFromJson(req.body, key, maxEmails);
+      const { job } = await createJob(deps, authOf(req), input);
+      res.status(201).location(`/v1/jobs/${job.id}`).json(toJobResource(job));
+    },
+  );
 
   router.get('/', scope('validate:read'), async (req, res) => {
     const page = await listJobs(prisma, authOf(req), listJobsQuery(req.query));

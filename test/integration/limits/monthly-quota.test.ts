@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitKeys } from '../../../src/data/limits.store.ts';
 import { monthStamp } from '../../../src/domain/limits/calendar.ts';
@@ -25,6 +27,40 @@ const nextMonth = () => {
   const d = new Date();
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString();
 };
+/**
+ * Starts a multipart upload and never finishes it: resolves with the answer the API gives while
+ * the body is still open, or fails if none comes (the API would be waiting for the whole file).
+ */
+async function answerToUnfinishedUpload(key: string): Promise<{ status: number; body: any }> {
+  const boundary = 'mailsift-test-boundary';
+  const req = http.request(`${h.url}/v1/jobs`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'transfer-encoding': 'chunked',
+    },
+  });
+  req.on('error', () => undefined); // the server may close the socket after answering
+  req.write(
+    `--${boundary}\r\nContent-Disposition: form-data; name="csv_file"; filename="big.csv"\r\n` +
+      `Content-Type: text/csv\r\n\r\nemail\n${'row@example.com\n'.repeat(1000)}`,
+  );
+  try {
+    const [res] = (await Promise.race([
+      once(req, 'response'),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('no answer before the upload ended')), 10_000),
+      ),
+    ])) as [http.IncomingMessage];
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return { status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) };
+  } finally {
+    req.destroy();
+  }
+}
+
 const usageOf = async (key: string) => (await api(h.url, key)('GET', '/v1/account')).json.usage;
 
 describe('a free plan stops at 100 % of its monthly quota (100 emails)', () => {
@@ -73,6 +109,10 @@ describe('a free plan stops at 100 % of its monthly quota (100 emails)', () => {
       'QUOTA_EXCEEDED',
       full,
     );
+    // Even while the file is still arriving: the answer comes before the body ends.
+    const early = await answerToUnfinishedUpload(acct.live);
+    expect(early.status).toBe(429);
+    expect(early.body.error).toMatchObject({ code: 'QUOTA_EXCEEDED', details: full });
     expect((await stateOf(h, acct.id)).balance).toBe(900);
 
     // Test keys are not counted against the quota, nor held back by it.

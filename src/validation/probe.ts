@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CatchAllMemory } from './catch-all.ts';
+import { TOO_MANY_RECIPIENTS } from './classify-text.ts';
 import type { ConnectionLimiter, Lease } from './connection-limit.ts';
 import type { DnsResolver, MxHost } from './dns.ts';
 import { mayConnect } from './safety.ts';
@@ -11,7 +12,7 @@ import { openSession } from './smtp-session.ts';
 /**
  * Probes the mailboxes of one domain: MX hosts in preference order (the next on a failed
  * connect, RFC 5321 5.1), several addresses per session (RCPT after RCPT in one transaction,
- * a new session when the server says 452 too many recipients), one random address per domain
+ * a new session when the server says too many recipients, 452 or 552), one random address per domain
  * to detect a catch-all, QUIT, and never DATA. Every address has its own hard deadline.
  */
 
@@ -108,8 +109,14 @@ export class ProbeTimeoutError extends Error {
   override name = 'ProbeTimeoutError';
 }
 
-const isTooMany = (r: SmtpReply) =>
-  r.code === 452 && (r.enhanced === '4.5.3' || /too many recipients/i.test(r.text));
+/**
+ * The session's recipients limit, not a verdict on the address. RFC 5321 4.5.3.1.10: 452 is
+ * correct, but RFC 821 listed 552 and servers still send it (and other codes); the enhanced code
+ * X.5.3 or the text decides, whatever the code.
+ */
+export const isTooManyRecipients = (r: SmtpReply): boolean =>
+  r.code >= 400 &&
+  (/^[45]\.5\.3$/.test(r.enhanced ?? '') || TOO_MANY_RECIPIENTS.test(r.text.toLowerCase()));
 
 export async function probeDomain(
   domain: string,
@@ -209,7 +216,7 @@ export async function probeDomain(
             continue;
           }
           const reply = await conn.command(`RCPT TO:<${target.address}>`, budget.signal);
-          if (isTooMany(reply) && inSession > 0) break; // continue in a new session
+          if (isTooManyRecipients(reply) && inSession > 0) break; // continue in a new session
           inSession++;
           if (reply.code === 421) {
             settle(pending, { kind: 'reply', reply }); // the server is closing the session
@@ -224,7 +231,7 @@ export async function probeDomain(
             );
             inSession++;
             if (random.code >= 200 && random.code < 300) catchAll = true;
-            else if (random.code >= 500) catchAll = false;
+            else if (random.code >= 500 && !isTooManyRecipients(random)) catchAll = false;
             if (catchAll !== null) await deps.catchAll.set(domain, catchAll);
           }
           budget.renew(outer);

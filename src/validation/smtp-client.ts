@@ -51,7 +51,7 @@ function abortError(signal: AbortSignal): Error {
 export class SmtpConnection {
   private socket: net.Socket;
   private pending: Buffer = Buffer.alloc(0);
-  private readonly assembler = new ReplyAssembler();
+  private assembler = new ReplyAssembler();
   private readonly replies: SmtpReply[] = [];
   private failure: Error | null = null;
   private waiter: ((r: SmtpReply | Error) => void) | null = null;
@@ -200,6 +200,12 @@ export class SmtpConnection {
   async upgrade(servername: string | undefined, signal: AbortSignal): Promise<void> {
     const raw = this.socket;
     this.detach(raw);
+    // RFC 3207 4.2 / CVE-2011-0411: whatever arrived in plain text after the 220 (whole replies,
+    // a partial line) was not protected by TLS and may have been injected: drop it all, so that
+    // the only replies read from here on come through the TLS channel.
+    this.replies.length = 0;
+    this.pending = Buffer.alloc(0);
+    this.assembler = new ReplyAssembler();
     raw.on('error', () => undefined); // the TLS socket reports it; never an unhandled 'error'
     const secure = tls.connect({
       socket: raw,
@@ -229,7 +235,6 @@ export class SmtpConnection {
       secure.once('secureConnect', onOk);
       secure.once('error', onErr);
     });
-    this.pending = Buffer.alloc(0);
     this.attach(secure);
     this.tls = true;
   }

@@ -3,13 +3,20 @@ import { commonProviderDomains, freeProviderDomains } from './lists.ts';
 /**
  * "Did you mean gmail.com?" for mistyped provider domains. A domain is split into a name and a
  * public suffix (gmial | com, hotmail | co.uk). A suggestion is made when:
- *  - the suffix is the same and the name is within a small keyboard-aware edit distance of a
- *    popular provider's name (gmial, hotmial, yaho, outlok, gnail), or
- *  - the name is a popular provider's and the suffix is a known slip of its suffix (gmail.co,
- *    gmail.con, hotmail.cm, yahoo.om).
+ *  - the suffix is the same and the name is one or two likely slips away from a popular
+ *    provider's name (see `slipDistance`: gmial, hotmial, yaho, outlok, gnail), or
+ *  - the name is a popular provider's and the suffix is a known slip of its suffix (gmail.con,
+ *    hotmail.cm, yahoo.om); a slip that is itself a real TLD (.co, .cm, .om, .ne) only for
+ *    names of 5 letters or more (gmail.co yes, mail.co / me.co / live.co no).
  * Never for a known-good domain: the popular list, the common providers, and every provider of
  * the free list that is not itself a look-alike of a popular one (email.com stays silent; the
  * typo-squatted gmai.com does not).
+ *
+ * Real domains sit one plain edit away from many providers (pcloud / icloud, roger / rogers,
+ * gail / gmail, grange / orange, libera / libero), so only slips that fingers make count: a
+ * transposition, a neighbouring key, a doubled or dropped double letter, an extra key next to
+ * its neighbour; never a change of the first letter; a dropped letter only after the first two,
+ * and only towards the largest providers or from a name of 6 letters or more.
  */
 
 // Ordered by how many real mailboxes they hold: on a tie the first wins.
@@ -89,6 +96,14 @@ export const POPULAR_DOMAINS = [
 // Second-level labels under which ccTLDs register names (hotmail.co.uk, yahoo.com.br).
 const SECOND_LEVEL = new Set(['co', 'com', 'net', 'org', 'ac', 'gov', 'edu', 'ne', 'or']);
 
+// The largest providers: their look-alikes are typos or squatters far more often than real
+// domains, so a dropped letter counts towards them (gmai, iclod) and a suggestion of one is a
+// reason to call the address low quality without a probe (verdict.ts).
+const MAJOR_NAMES = new Set(['gmail', 'googlemail', 'yahoo', 'hotmail', 'outlook', 'icloud']);
+
+// Suffix slips that are themselves delegated TLDs: mail.co, me.co or live.co are real domains.
+const REAL_TLD_SLIPS = new Set(['co', 'cm', 'om', 'ne', 'bet']);
+
 // Slips of the suffix seen in real lists; keys are what was typed.
 const SUFFIX_SLIPS: Record<string, string[]> = {
   com: [
@@ -131,7 +146,7 @@ ROWS.forEach((row, r) => {
 /** How far a name may be from a popular one: short names are too easy to hit by accident. */
 function allowance(name: string): number {
   if (name.length <= 4) return 0; // gmx, aol, msn, live, mail: too many real look-alikes
-  return name.length === 5 ? 1 : 2;
+  return name.length <= 6 ? 1 : 2; // two slips only in long names (hotmail, outlook)
 }
 
 interface Split {
@@ -153,6 +168,7 @@ function split(domain: string): Split | null {
 interface Candidate extends Split {
   domain: string;
   max: number;
+  major: boolean;
 }
 
 const POPULAR_SET = new Set<string>(POPULAR_DOMAINS);
@@ -160,7 +176,7 @@ const POPULAR_SET = new Set<string>(POPULAR_DOMAINS);
 const BY_SUFFIX = new Map<string, Candidate[]>();
 for (const domain of POPULAR_DOMAINS) {
   const s = split(domain) as Split;
-  const c: Candidate = { domain, ...s, max: allowance(s.name) };
+  const c: Candidate = { domain, ...s, max: allowance(s.name), major: MAJOR_NAMES.has(s.name) };
   if (c.max === 0) continue;
   BY_SUFFIX.set(s.suffix, [...(BY_SUFFIX.get(s.suffix) ?? []), c]);
 }
@@ -204,6 +220,57 @@ export function typoDistance(a: string, b: string, max: number): number {
   return prev[n] as number;
 }
 
+const near = (x: string | undefined, y: string | undefined) =>
+  x !== undefined && y !== undefined && (x === y || NEIGHBOURS.get(x)?.includes(y) === true);
+
+/**
+ * How many finger slips turn the intended `target` into the `typed` name, or `max + 1` when it
+ * takes more or an edit that is not a likely slip. Each costs 1: a transposition; a neighbouring
+ * key, not on the first letter; an extra key equal or next to a key typed beside it, not first;
+ * a dropped double letter; any other dropped letter after the first two, when `dropAny`.
+ */
+export function slipDistance(typed: string, target: string, max: number, dropAny: boolean): number {
+  const over = max + 1;
+  const m = typed.length;
+  const n = target.length;
+  if (Math.abs(m - n) > max) return over;
+  // The first letter is never a slip, unless swapped with the second (mgail).
+  if (typed[0] !== target[0] && (typed[0] !== target[1] || typed[1] !== target[0])) return over;
+  // Rows i-2, i-1 and i of d[i][j]: typed[0, i) against target[0, j).
+  let prev2 = new Array<number>(n + 1).fill(over);
+  let prev = new Array<number>(n + 1).fill(over);
+  let cur = new Array<number>(n + 1).fill(over);
+  let prevMin = over;
+  for (let i = 0; i <= m; i++) {
+    const a = typed[i - 1];
+    let rowMin = over;
+    for (let j = 0; j <= n; j++) {
+      const b = target[j - 1];
+      let v = i === 0 && j === 0 ? 0 : over;
+      if (i > 0 && j > 0) {
+        if (a === b) v = prev[j - 1] as number;
+        else if (j > 1 && near(a, b)) v = Math.min(v, (prev[j - 1] as number) + 1);
+      }
+      // an extra key in what was typed (yahooo, gmaiul)
+      if (i > 1 && (near(a, typed[i - 2]) || near(a, typed[i])))
+        v = Math.min(v, (prev[j] as number) + 1);
+      // a dropped letter (yaho, outlok; gmai, iclod when dropAny)
+      if (j > 1 && (b === target[j - 2] || (dropAny && j > 2)))
+        v = Math.min(v, (cur[j - 1] as number) + 1);
+      // two neighbouring letters swapped (gmial, gamil)
+      if (i > 1 && j > 1 && a !== b && a === target[j - 2] && typed[i - 2] === b)
+        v = Math.min(v, (prev2[j - 2] as number) + 1);
+      cur[j] = Math.min(v, over);
+      if (v < rowMin) rowMin = v;
+    }
+    // A transposition reaches back two rows: give up only when two rows in a row are past max.
+    if (rowMin > max && prevMin > max) return over;
+    prevMin = rowMin;
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return prev[n] as number;
+}
+
 /** The raw look-alike search, ignoring whether the domain is known good. */
 function nearestPopular(domain: string): string | null {
   if (POPULAR_SET.has(domain)) return null;
@@ -211,13 +278,16 @@ function nearestPopular(domain: string): string | null {
   if (!s) return null;
   for (const correct of SLIP_TO.get(s.suffix) ?? []) {
     const fixed = `${s.name}.${correct}`;
-    if (POPULAR_SET.has(fixed)) return fixed;
+    if (!POPULAR_SET.has(fixed)) continue;
+    // A slip into a real TLD is a real domain too, unless the name is a long, known one.
+    if (REAL_TLD_SLIPS.has(s.suffix) && allowance(s.name) === 0) continue;
+    return fixed;
   }
   let best: string | null = null;
   let bestD = Infinity;
   for (const p of BY_SUFFIX.get(s.suffix) ?? []) {
     if (Math.abs(p.name.length - s.name.length) > p.max) continue;
-    const d = typoDistance(s.name, p.name, p.max);
+    const d = slipDistance(s.name, p.name, p.max, p.major || s.name.length >= 6);
     if (d <= p.max && d < bestD) {
       best = p.domain;
       bestD = d;
@@ -261,6 +331,12 @@ export function suggestDomain(domain: string): string | null {
   }
   cache.set(domain, suggestion);
   return suggestion;
+}
+
+/** One of the largest providers (gmail.com, yahoo.co.uk, hotmail.fr...), by its name. */
+export function isMajorProvider(domain: string): boolean {
+  const s = split(domain);
+  return s !== null && POPULAR_SET.has(domain) && MAJOR_NAMES.has(s.name);
 }
 
 /** The whole address with the domain corrected, or null (the local part is kept as is). */

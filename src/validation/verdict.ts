@@ -2,7 +2,7 @@ import { classifySmtpReply } from './classify.ts';
 import type { DomainMail } from './dns.ts';
 import { isDisposableDomain, isFreeProvider, isRoleAccount } from './lists.ts';
 import type { ProbeOutcome } from './probe.ts';
-import { didYouMean } from './typo.ts';
+import { didYouMean, isMajorProvider } from './typo.ts';
 import type { Checks, ParsedAddress, Verdict, VerdictReason, VerdictStatus } from './types.ts';
 
 /**
@@ -16,8 +16,10 @@ import type { Checks, ParsedAddress, Verdict, VerdictReason, VerdictStatus } fro
  *  5. DNS SERVFAIL / timeout            -> unknown / smtp_unavailable, temporary
  *  6. SMTP probe ran: the reply's class (classify.ts); accepted at a catch-all domain ->
  *     risky / catch_all; a role account stays risky / role_account unless SMTP rejects it.
- *  7. no probe (quick mode, plan without SMTP): role -> risky / role_account, typo ->
- *     risky / low_quality, else deliverable / accepted_email with checks.smtp = null.
+ *  7. no probe (quick mode, plan without SMTP): role -> risky / role_account, a look-alike of
+ *     one of the largest providers (gmial.com: with working MX, a squatter) -> risky /
+ *     low_quality, else deliverable / accepted_email with checks.smtp = null (a suggestion for
+ *     a smaller provider stays in did_you_mean only: the domain's MX works, the typo is a guess).
  */
 
 export interface AddressFacts {
@@ -74,6 +76,8 @@ export function factsOf(parsed: ParsedAddress): AddressFacts | null {
   };
 }
 
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
+
 function unquote(local: string): string {
   return local.startsWith('"') ? local.slice(1, -1).replace(/\\(.)/g, '$1') : local;
 }
@@ -127,7 +131,8 @@ export function composeVerdict(
     return decide(status, reason, temporary);
   }
   if (facts.role) return decide('risky', 'role_account');
-  if (facts.didYouMean) return decide('risky', 'low_quality');
+  if (facts.didYouMean && isMajorProvider(domainOf(facts.didYouMean)))
+    return decide('risky', 'low_quality');
   return decide('deliverable', 'accepted_email');
 }
 

@@ -281,6 +281,38 @@ describe('SMTP sessions', () => {
     expect(verdicts.every((v) => !v.temporary)).toBe(true);
   });
 
+  it('when the server says 552 5.5.3 too many recipients (RFC 821 style), then the rest go in new sessions, never mailbox_full', async () => {
+    const users = Array.from({ length: 6 }, (_, i) => `user${i}`);
+    const f = await setup(
+      [
+        {
+          host: '127.0.0.2',
+          behaviour: {
+            rcpt: (address, { rcptInSession }) => {
+              if (rcptInSession > 2) return { code: 552, message: '5.5.3 Too many recipients' };
+              const i = Number(/^user(\d+)@/.exec(address)?.[1] ?? 1);
+              return i % 2 === 0
+                ? { code: 250, message: '2.1.5 Ok' }
+                : { code: 550, message: '5.1.1 User unknown' };
+            },
+          },
+        },
+      ],
+      mxZones({ 'limit552.test': '127.0.0.2' }),
+    );
+    const verdicts = await f.verifier.verifyDomainGroup(
+      'limit552.test',
+      users.map((u) => `${u}@limit552.test`),
+      LIVE,
+    );
+    expect(verdicts.map((v) => v.status)).toEqual(
+      users.map((_, i) => (i % 2 === 0 ? 'deliverable' : 'undeliverable')),
+    );
+    expect(verdicts.some((v) => v.reason === 'mailbox_full')).toBe(false);
+    // 6 addresses + 1 catch-all probe, 2 per session
+    expect(f.servers[0]?.sessions).toBe(4);
+  });
+
   it('when the first MX refuses connections, then the next MX answers', async () => {
     const f = await setup([{ host: '127.0.0.3', behaviour: { knownUsers: ['alice'] } }], {
       'backup.test': {

@@ -43,6 +43,51 @@ describe.each([
   );
 });
 
+// Local parts that are also words of the servers' replies: only the address's echo is ignored.
+describe.each([
+  ['admin', 550, 'Administrative prohibition', 'unknown', 'blocked'],
+  ['admin', 550, '5.1.1 {local}... User unknown', 'undeliverable', 'rejected_email'],
+  [
+    'host',
+    450,
+    '4.7.1 Client host rejected: cannot find your reverse hostname, [203.0.113.9]',
+    'unknown',
+    'blocked',
+  ],
+  ['spam', 550, '5.7.1 Message rejected as spam by Content Filtering.', 'unknown', 'blocked'],
+  [
+    'spam',
+    550,
+    'Recipient {local} not listed in public Name & Address Book',
+    'undeliverable',
+    'rejected_email',
+  ],
+  ['policy', 550, 'Message rejected due to local policy', 'unknown', 'blocked'],
+  ['policy', 554, '5.7.1 [CS01] Message rejected due to local policy.', 'unknown', 'blocked'],
+  [
+    'policy',
+    550,
+    '5.1.1 <{email}>: Recipient address rejected: User unknown in local recipient table',
+    'undeliverable',
+    'rejected_email',
+  ],
+  [
+    'reputation',
+    554,
+    "Your access to this mail system has been rejected due to the sending MTA's poor reputation.",
+    'unknown',
+    'blocked',
+  ],
+  ['user', 550, '5.7.1 No such user!', 'undeliverable', 'rejected_email'],
+  ['blocked', 550, 'No such user ({email})', 'undeliverable', 'rejected_email'],
+  ['relay', 550, "5.1.1 '{local}' User unknown", 'undeliverable', 'rejected_email'],
+] as const)('classifySmtpReply for %s@example.com', (local, code, message, status, reason) => {
+  it(`${code} ${message.slice(0, 60)} -> ${status} / ${reason}`, () => {
+    const row: SmtpReplyRow = { line: 0, code, message, status, reasons: [reason] };
+    for (const parts of [1, 2, 3]) check(row, `${local}@example.com`, parts);
+  });
+});
+
 describe('classifySmtpReply rules', () => {
   it('classifies the shared rows the same without being told the address', () => {
     for (const row of shared) {
@@ -62,6 +107,101 @@ describe('classifySmtpReply rules', () => {
       'Blocked - see http://postmaster.example.com/550-bl23.html',
     );
     expect(r).toEqual({ status: 'unknown', reason: 'blocked', temporary: false });
+  });
+
+  it('keeps the host of a URL (a blocklist named only by its URL) but never lets its path decide', () => {
+    expect(
+      classifySmtpReply(553, null, 'https://www.spamhaus.org/query/ip/203.0.113.9'),
+    ).toMatchObject({ status: 'unknown', reason: 'blocked' });
+    expect(
+      classifySmtpReply(550, null, 'Recipient not found: see https://help.example.net/550/blocked'),
+    ).toMatchObject({ status: 'undeliverable', reason: 'rejected_email' });
+    expect(classifySmtpReply(554, null, 'See http://mx.example.net:8080/550-user-unknown')).toEqual(
+      { status: 'unknown', reason: 'unexpected_error', temporary: false },
+    );
+  });
+
+  it('reads "<sender>" after "verification failed for" as our sender, not the probed mailbox', () => {
+    expect(
+      classifySmtpReply(550, null, 'Verification failed for <verify@probe.example>').reason,
+    ).toBe('blocked');
+    // the probed address itself in the brackets is the recipient: nothing about us
+    expect(
+      classifySmtpReply(
+        550,
+        null,
+        'Verification failed for <jane@example.com> Unrouteable address',
+        'jane@example.com',
+      ).reason,
+    ).toBe('rejected_email');
+  });
+
+  it("never calls a relay refusal rejected_email, nor Postfix's relay recipient table a block", () => {
+    for (const text of [
+      'Relaying disallowed as <verify@probe.example>',
+      'Relaying is prohibited',
+      'We do not relay non-local mail',
+      'Relay not permitted',
+      "Sorry, we don't relay for [203.0.113.9]",
+    ])
+      expect(classifySmtpReply(550, null, text).reason, text).toBe('blocked');
+    expect(
+      classifySmtpReply(
+        550,
+        '5.1.1',
+        '<jane@example.com>: Recipient address rejected: User unknown in relay recipient table',
+      ).reason,
+    ).toBe('rejected_email');
+  });
+
+  it('treats a refusal of service and X.3.x mail-system codes as the server, not the mailbox', () => {
+    expect(classifySmtpReply(550, '5.3.2', 'Service currently unavailable')).toEqual({
+      status: 'unknown',
+      reason: 'smtp_unavailable',
+      temporary: false,
+    });
+    expect(classifySmtpReply(550, '5.3.0', 'Requested action not taken').reason).toBe(
+      'smtp_unavailable',
+    );
+    expect(
+      classifySmtpReply(550, null, "OU-001 messages from 203.0.113.9 weren't sent").reason,
+    ).toBe('blocked');
+  });
+
+  it('reads X.1.7 / X.1.8 as our sender refused, and never calls a 521 rejected_email', () => {
+    expect(classifySmtpReply(550, '5.1.8', 'Access denied, bad outbound sender').reason).toBe(
+      'blocked',
+    );
+    expect(classifySmtpReply(553, '5.1.7', 'Invalid address').reason).toBe('blocked');
+    for (const [enhanced, text] of [
+      ['5.2.1', ': AOL will not accept delivery of this message.'],
+      ['5.1.1', 'User unknown'],
+      [null, 'Mailbox unavailable'],
+    ] as const)
+      expect(classifySmtpReply(521, enhanced, text).status).toBe('unknown');
+  });
+
+  it('calls storage wording mailbox_full only with X.2.2 or the mailbox named', () => {
+    expect(classifySmtpReply(452, '4.3.1', 'Insufficient system storage')).toEqual({
+      status: 'unknown',
+      reason: 'greylisted',
+      temporary: true,
+    });
+    expect(classifySmtpReply(552, '5.3.1', 'Insufficient system storage').reason).toBe(
+      'smtp_unavailable',
+    );
+    expect(classifySmtpReply(452, '4.2.2', 'Insufficient system storage').reason).toBe(
+      'mailbox_full',
+    );
+    expect(classifySmtpReply(452, null, 'Insufficient storage for user quota').reason).toBe(
+      'mailbox_full',
+    );
+  });
+
+  it('never reads "too many recipients" as a full mailbox, whatever the code (RFC 5321 4.5.3.1.10)', () => {
+    expect(classifySmtpReply(552, '5.5.3', 'Too many recipients').reason).toBe('smtp_unavailable');
+    expect(classifySmtpReply(552, null, 'Error: too many recipients').status).toBe('unknown');
+    expect(classifySmtpReply(452, '4.5.3', 'Error: too many recipients').reason).toBe('greylisted');
   });
 
   it('does not decide on 5.7.1 alone: the text says whether the mailbox or the sender is refused', () => {

@@ -118,6 +118,18 @@ describe('verdict composition', () => {
     });
   });
 
+  it('without a probe, a look-alike of a smaller provider with working MX keeps its verdict and only suggests', () => {
+    expect(verdict('jane@comcats.net', MX, null)).toMatchObject({
+      status: 'deliverable',
+      reason: 'accepted_email',
+      didYouMean: 'jane@comcast.net',
+    });
+    expect(verdict('jane@pcloud.com', MX, null)).toMatchObject({
+      status: 'deliverable',
+      didYouMean: null,
+    });
+  });
+
   it('a domain literal is never probed and is risky / low_quality', () => {
     expect(verdict('root@[192.0.2.1]', null, null)).toMatchObject({
       status: 'risky',

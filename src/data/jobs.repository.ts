@@ -1,11 +1,19 @@
 import type { Db } from './db.ts';
 
+/**
+ * The shape of every job id (`newId('job')`: `job_` and 24 base62 characters). Anything else
+ * names no job, and is not sent to Postgres, which refuses some strings (NUL) outright.
+ */
+const JOB_ID = /^job_[0-9A-Za-z]{24}$/;
+export const isJobId = (id: string): boolean => JOB_ID.test(id);
+
 export async function findJob(db: Db, id: string) {
   return db.job.findUnique({ where: { id } });
 }
 
 /** A job as its account sees it: another account's job and a deleted one are both absent. */
 export async function findOwnJob(db: Db, accountId: string, id: string) {
+  if (!isJobId(id)) return null;
   return db.job.findFirst({ where: { id, accountId, deletedAt: null } });
 }
 
@@ -21,6 +29,7 @@ export async function listOwnJobs(
 ) {
   let cursor: { createdAt: Date; id: string } | null = null;
   if (startingAfter) {
+    if (!isJobId(startingAfter)) return null;
     cursor = await db.job.findFirst({
       where: { id: startingAfter, accountId, deletedAt: null },
       select: { createdAt: true, id: true },

@@ -90,7 +90,7 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
   // Usually done already: an upload is counted while it arrives.
   const counted = await scan(input, maxRows);
   if (input.idempotencyKey) {
-    const replay = await replayIdempotent(deps, auth.accountId, input.idempotencyKey, counted.hash);
+    const replay = await replayIdempotent(deps, auth, input.idempotencyKey, counted.hash);
     if (replay) return { job: replay, replayed: true };
   }
   const reserve = auth.mode === 'live' ? counted.billable : 0;
@@ -144,12 +144,7 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
     await usage.release().catch(() => undefined);
     if ((err as { code?: string }).code === '23505' && input.idempotencyKey) {
       // A concurrent request with the same key committed first.
-      const replay = await replayIdempotent(
-        deps,
-        auth.accountId,
-        input.idempotencyKey,
-        counted.hash,
-      );
+      const replay = await replayIdempotent(deps, auth, input.idempotencyKey, counted.hash);
       if (replay) return { job: replay, replayed: true };
       throw new DomainError(
         'IDEMPOTENCY_CONFLICT',
@@ -166,10 +161,15 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
   return { job: (await findJob(db.prisma, jobId))!, replayed: false };
 }
 
-async function replayIdempotent(deps: CreateJobDeps, accountId: string, key: string, hash: string) {
-  const existing = await findJobByIdempotencyKey(deps.db.prisma, accountId, key);
+/**
+ * The job an Idempotency-Key already made, when the request is the same. Keys are scoped to the
+ * account (one unique index), so the key's mode is part of "the same request": a live key
+ * replaying a test key's Idempotency-Key is a conflict, never the test job (nor the reverse).
+ */
+async function replayIdempotent(deps: CreateJobDeps, auth: AuthContext, key: string, hash: string) {
+  const existing = await findJobByIdempotencyKey(deps.db.prisma, auth.accountId, key);
   if (!existing) return null;
-  if (existing.requestHash !== hash) {
+  if (existing.mode !== auth.mode || existing.requestHash !== hash) {
     throw new DomainError(
       'IDEMPOTENCY_CONFLICT',
       'This Idempotency-Key was used with a different request.',

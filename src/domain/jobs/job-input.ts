@@ -43,13 +43,19 @@ export function serialiseEmailList(emails: string[]): Readable {
 }
 
 async function* listBatches(bytes: Readable): AsyncGenerator<InputRow[]> {
+  // One decoder for the whole stream: a chunk (a piece of the stored, gunzipped list) can end
+  // inside a multi-byte character, which the next chunk completes.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const toRows = (lines: string[]) =>
+    lines.filter(Boolean).map((l) => ({ fields: null, email: JSON.parse(l) as string }));
   let rest = '';
   for await (const chunk of bytes) {
-    const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
+    const lines = (rest + decoder.decode(chunk as Buffer, { stream: true })).split('\n');
     rest = lines.pop()!;
-    yield lines.filter(Boolean).map((l) => ({ fields: null, email: JSON.parse(l) as string }));
+    yield toRows(lines);
   }
-  if (rest) yield [{ fields: null, email: JSON.parse(rest) as string }];
+  const last = toRows((rest + decoder.decode()).split('\n'));
+  if (last.length > 0) yield last;
 }
 
 /** The rows of a job's input, in batches, with the layout the download will use. */

@@ -3,6 +3,8 @@ import { findOwnJob, listOwnJobs, pageResults } from '../../data/jobs.repository
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { notFound } from '../errors.ts';
 
+export { isJobId } from '../../data/jobs.repository.ts';
+
 /** Another account's job is exactly as absent as one that never existed. */
 export async function getJob(db: Db, auth: AuthContext, jobId: string) {
   const job = await findOwnJob(db, auth.accountId, jobId);

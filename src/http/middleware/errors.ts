@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import { DomainError, type ErrorCode } from '../../domain/errors.ts';
+import { DomainError, validationError, type ErrorCode } from '../../domain/errors.ts';
 
 /** The one table from domain error codes to HTTP statuses (API.md's error table). */
 const statusOf: Record<ErrorCode, number> = {
@@ -86,8 +86,41 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
   return isUnavailable(e.cause, depth + 1);
 }
 
+/**
+ * A path segment that is not valid percent-encoding (`/v1/jobs/%ZZ`): the router's decodeParam
+ * throws a URIError with status 400 before any route runs.
+ */
+export const isPathDecodeError = (err: unknown): boolean => err instanceof URIError;
+
+/**
+ * Postgres refused a character of our input: 22021 character_not_in_repertoire (NUL in text, or
+ * bytes that are not UTF-8), 22P05 untranslatable_character. Input checks refuse these first; this
+ * is the backstop, so a field they missed is a 400 and not a 500. Found on pg's errors as `code`,
+ * on Prisma's (driver adapter) under `meta.driverAdapterError.cause`.
+ */
+const UNSTORABLE_CODES = new Set(['22021', '22P05']);
+export function isUnstorableText(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as {
+    code?: unknown;
+    originalCode?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: unknown };
+  };
+  if (typeof e.code === 'string' && UNSTORABLE_CODES.has(e.code)) return true;
+  if (typeof e.originalCode === 'string' && UNSTORABLE_CODES.has(e.originalCode)) return true;
+  return (
+    isUnstorableText(e.meta?.driverAdapterError, depth + 1) || isUnstorableText(e.cause, depth + 1)
+  );
+}
+
 /** Errors of Express's own parsers and of multer, as the domain's codes. */
 function fromTransport(err: unknown, maxUploadBytes: number): DomainError | null {
+  if (isPathDecodeError(err)) {
+    return new DomainError('VALIDATION_ERROR', 'The path is not valid percent-encoding.', {
+      fields: { path: ['Malformed percent-encoding.'] },
+    });
+  }
   if (err instanceof multer.MulterError) {
     if (err.code === 'LIMIT_FILE_SIZE') {
       return new DomainError(
@@ -134,7 +167,9 @@ function fromTransport(err: unknown, maxUploadBytes: number): DomainError | null
   }
   if (
     typeof e.message === 'string' &&
-    /Unexpected end of form|Multipart: Boundary not found|Malformed part header/i.test(e.message)
+    /Unexpected end of (form|file)|Multipart: Boundary not found|Malformed part header|^Request (aborted|closed)$/i.test(
+      e.message,
+    )
   ) {
     return new DomainError('VALIDATION_ERROR', 'The multipart body is malformed.', {
       fields: { body: ['Malformed multipart body.'] },
@@ -164,6 +199,16 @@ export function errorHandler(maxUploadBytes: number): ErrorRequestHandler {
     if (err instanceof DomainError) return sendError(res, err);
     const transport = fromTransport(err, maxUploadBytes);
     if (transport) return sendError(res, transport);
+    if (isUnstorableText(err)) {
+      req.log.warn({ err }, 'input holds characters Postgres cannot store');
+      return sendError(
+        res,
+        validationError(
+          { request: ['Holds a character that cannot be stored (such as NUL).'] },
+          'The request holds a character that cannot be stored (such as NUL).',
+        ),
+      );
+    }
     if (isUnavailable(err)) {
       req.log.warn({ err }, 'backing service unavailable');
       return sendError(

@@ -39,16 +39,40 @@ export function countingDiskStorage(dir: string, maxRows: number): multer.Storag
       result.catch(() => counter.resume());
       (req as Request & { counted?: CountedFile }).counted = { emailColumn, result };
       let size = 0;
+      let settled = false;
+      // multer removes only files whose engine reported success: after a failure (the client
+      // went away, a cut-off body, a disk error) the half-written file is ours to delete, once
+      // the stream has closed it (an unlink before a pending open would let the open recreate
+      // it). The callback runs once, after the file is gone.
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        file.stream.unpipe(counter);
+        file.stream.unpipe(out);
+        file.stream.resume();
+        counter.destroy(err);
+        const remove = () => {
+          unlink(target).then(
+            () => cb(err),
+            () => cb(err),
+          );
+        };
+        if (out.closed) remove();
+        else {
+          out.once('close', remove);
+          out.destroy();
+        }
+      };
       file.stream.on('data', (chunk: Buffer) => (size += chunk.length));
       file.stream.pipe(counter);
       file.stream.pipe(out);
-      file.stream.on('error', (err) => {
-        counter.destroy(err);
-        out.destroy(err);
-        cb(err);
+      file.stream.on('error', fail);
+      out.on('error', fail);
+      out.on('finish', () => {
+        if (settled) return;
+        settled = true;
+        cb(null, { path: target, size });
       });
-      out.on('error', (err) => cb(err));
-      out.on('finish', () => cb(null, { path: target, size }));
     },
     _removeFile(_req, file, cb) {
       unlink(file.path).then(

@@ -3,10 +3,10 @@ import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import multer from 'multer';
 import type { Deps } from '../../deps.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { DomainError, notFound } from '../../domain/errors.ts';
 import { createJob } from '../../domain/jobs/create-job.ts';
 import { assertEmailUsageOpen, emailUsageDeps } from '../../domain/limits/email-usage.ts';
 import { deleteJob } from '../../domain/jobs/delete-job.ts';
@@ -15,6 +15,7 @@ import { getJob, listJobs, listResults } from '../../domain/jobs/read-jobs.ts';
 import { listWebhookAttempts } from '../../domain/webhooks/list-attempts.ts';
 import { authOf } from '../context.ts';
 import { scope } from '../middleware/auth.ts';
+import { isPathDecodeError } from '../middleware/errors.ts';
 import { countedUpload, countingDiskStorage } from '../middleware/upload-storage.ts';
 import { toJobResource, toResult } from '../schemas/jobs.mappers.ts';
 import { toWebhookAttempt } from '../schemas/webhooks.mappers.ts';
@@ -158,6 +159,11 @@ export function jobsRouter(deps: Deps): Router {
     );
     res.status(204).end();
   });
+
+  // `/v1/jobs/%ZZ`: a path that does not decode names no job, so it is the missing job's 404.
+  router.use(((err, _req, _res, next) => {
+    next(isPathDecodeError(err) ? notFound() : err);
+  }) satisfies ErrorRequestHandler);
 
   return router;
 }

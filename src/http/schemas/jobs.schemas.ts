@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
 import type { InputCount } from '../../domain/jobs/count-input.ts';
 import type { CreateJobInput } from '../../domain/jobs/create-job.ts';
+import { isJobId } from '../../domain/jobs/read-jobs.ts';
 
 const MAX_EMAIL_LENGTH = 320;
+// Postgres text cannot hold U+0000: a string with it could be accepted but never stored.
+const NUL = '\u0000';
+const NO_NUL = 'Must not contain NUL characters.';
 
 type Common = Omit<
   CreateJobInput,
@@ -26,11 +30,11 @@ function common(body: Record<string, unknown>, fields: FieldErrors): Common {
   const name = body.name;
   if (name !== undefined && name !== null && (typeof name !== 'string' || name.length > 200)) {
     fields.name = ['Must be a string of at most 200 characters.'];
-  }
+  } else if (typeof name === 'string' && name.includes(NUL)) fields.name = [NO_NUL];
   const webhook = body.webhook_url;
   if (webhook !== undefined && webhook !== null && webhook !== '' && typeof webhook !== 'string') {
     fields.webhook_url = ['Must be a URL string.'];
-  }
+  } else if (typeof webhook === 'string' && webhook.includes(NUL)) fields.webhook_url = [NO_NUL];
   return {
     name: typeof name === 'string' && name.trim() ? name.trim() : null,
     webhookUrl: typeof webhook === 'string' && webhook.trim() ? webhook.trim() : null,
@@ -54,6 +58,7 @@ export function parseEmailList(raw: unknown, maxEmails: number): string[] {
     else if (entry.trim() === '') byIndex[i] = ['Must not be empty.'];
     else if (entry.length > MAX_EMAIL_LENGTH)
       byIndex[i] = [`Must be at most ${MAX_EMAIL_LENGTH} characters.`];
+    else if (entry.includes(NUL)) byIndex[i] = [NO_NUL];
   });
   if (Object.keys(byIndex).length > 0) fail({ emails: byIndex });
   return raw as string[];
@@ -130,7 +135,7 @@ export const listJobsQuery = (q: unknown) =>
   parseQuery(
     z.object({
       limit: z.coerce.number().int().min(1).max(100).default(20),
-      starting_after: z.string().min(1).optional(),
+      starting_after: z.string().refine(isJobId, 'Not a job id.').optional(),
     }),
     q,
   );

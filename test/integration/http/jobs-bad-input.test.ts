@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
@@ -153,6 +154,39 @@ const cases: Case[] = [
     400,
     'VALIDATION_ERROR',
   ]),
+  // Postgres text cannot hold NUL: refused before anything is stored.
+  [
+    'a name holding NUL',
+    () => ({ emails: ['a@b.co'], name: 'a\u0000b' }),
+    {},
+    400,
+    'VALIDATION_ERROR',
+  ],
+  ['a list entry holding NUL', () => ({ emails: ['a\u0000@b.co'] }), {}, 400, 'VALIDATION_ERROR'],
+  [
+    'a multipart name holding NUL',
+    () => csvForm('email\na@b.co\n', { name: 'x\u0000' }),
+    {},
+    400,
+    'VALIDATION_ERROR',
+  ],
+  [
+    'a multipart emails field holding NUL',
+    () => form({ emails: 'a\u0000@b.co' }),
+    {},
+    400,
+    'VALIDATION_ERROR',
+  ],
+  ['a CSV holding NUL', () => csvForm('email\na\u0000@b.co\n'), {}, 400, 'INVALID_CSV'],
+  [
+    'a multipart body cut off before its closing boundary',
+    () =>
+      `--cut\r\nContent-Disposition: form-data; name="csv_file"; filename="a.csv"\r\n` +
+      `Content-Type: text/csv\r\n\r\nemail\na@example.com\nb@example.com\n`,
+    { 'content-type': 'multipart/form-data; boundary=cut' },
+    400,
+    'VALIDATION_ERROR',
+  ],
   [
     'a multipart webhook_url at a loopback address',
     () => csvForm('email\na@b.co\n', { webhook_url: 'http://127.0.0.1:9/h' }),
@@ -189,6 +223,47 @@ describe('bad input gets its documented 4xx, and nothing is stored or left behin
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('VALIDATION_ERROR');
     expect(Object.keys(res.json.error.details.fields.emails)).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('when the name or a list entry holds NUL, then the field map names it, entries by index', async () => {
+    const call = api(h.url, acct.live);
+    const named = await call('POST', '/v1/jobs', { emails: ['a@b.co'], name: 'a\u0000b' });
+    expect(named.status).toBe(400);
+    expect(named.json.error.details.fields.name).toEqual([expect.any(String)]);
+    const listed = await call('POST', '/v1/jobs', { emails: ['a@b.co', 'c\u0000@d.co', 'e@f.co'] });
+    expect(listed.status).toBe(400);
+    expect(listed.json.error.details.fields.emails).toEqual({ '1': [expect.any(String)] });
+  });
+
+  it('when the client aborts mid-upload, then the half-written file is removed and nothing is stored', async () => {
+    const before = await state();
+    const { hostname, port } = new URL(h.url);
+    const req = http.request({
+      hostname,
+      port,
+      method: 'POST',
+      path: '/v1/jobs',
+      headers: {
+        authorization: `Bearer ${acct.live}`,
+        'content-type': 'multipart/form-data; boundary=abort',
+        'content-length': '4000',
+      },
+    });
+    req.on('error', () => undefined);
+    req.write(
+      `--abort\r\nContent-Disposition: form-data; name="csv_file"; filename="a.csv"\r\n` +
+        `Content-Type: text/csv\r\n\r\nemail\n${'a@example.com\n'.repeat(100)}`,
+    );
+    await waitFor(async () => readdirSync(h.uploadDir).length > 0, {
+      what: 'the upload to reach the disk',
+      timeoutMs: 5000,
+    });
+    req.destroy();
+    await waitFor(async () => readdirSync(h.uploadDir).length === 0, {
+      what: 'the half-written file removed',
+      timeoutMs: 5000,
+    });
+    expect(await state()).toEqual(before);
   });
 
   it('when the route does not exist, then 404 in the envelope, with X-Request-Id', async () => {

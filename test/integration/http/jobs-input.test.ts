@@ -208,6 +208,63 @@ describe('POST /v1/jobs with a JSON list', () => {
 });
 
 describe('job creation edge cases', () => {
+  it('when a list of non-ASCII addresses is larger than a stored piece, then results and download return the exact strings sent', async () => {
+    // A fresh account, and 90 unique addresses (the rest differ only in the spaces trimmed
+    // off): the test key's daily allowance counts unique addresses.
+    const own = await h.account('business', 100);
+    const call = api(h.url, own.test);
+    // Over 100 KB of two- and three-byte characters: many pieces of the stored input, and
+    // characters split across their boundaries.
+    const emails = Array.from({ length: 3000 }, (_, i) => {
+      const k = i % 90;
+      const pad = (n: number) => ' '.repeat(n);
+      return `${pad(i % 3)}jösé.ñandú.${'€'.repeat(k % 7)}${k}@exämple${k % 40}.com${pad(Math.floor(i / 90) % 4)}`;
+    });
+    expect(Buffer.byteLength(JSON.stringify(emails))).toBeGreaterThan(64 * 1024);
+    const created = await call('POST', '/v1/jobs', { emails });
+    expect(created.status).toBe(201);
+    await jobWhen(call, created.json.id);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        'GET',
+        `/v1/jobs/${created.json.id}/results?limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.json.data.map((r: { email: string }) => r.email));
+      cursor = page.json.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(emails);
+
+    const csv = await call('GET', `/v1/jobs/${created.json.id}/results.csv`);
+    expect(csv.status).toBe(200);
+    const [header, ...lines] = csv.text.trimEnd().split('\r\n');
+    expect(header!.split(',')[0]).toBe('email');
+    expect(lines.map((l) => l.split(',')[0])).toEqual(emails);
+  });
+
+  it('when a live key reuses the Idempotency-Key of a test-key job with the same body, then 409 and no test job comes back', async () => {
+    const own = await h.account('business', 100);
+    const body = { emails: ['mode-a@example.com', 'mode-b@example.com'], smtp: false };
+    const headers = { 'idempotency-key': 'mode-1' };
+    const asTest = await api(h.url, own.test)('POST', '/v1/jobs', body, headers);
+    expect(asTest.status).toBe(201);
+    expect(asTest.json.mode).toBe('test');
+
+    const asLive = await api(h.url, own.live)('POST', '/v1/jobs', body, headers);
+    expect(asLive.status).toBe(409);
+    expect(asLive.json.error.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await h.deps.db.prisma.job.count({ where: { accountId: own.id } })).toBe(1);
+    expect(
+      await h.deps.db.prisma.creditLedger.count({ where: { accountId: own.id, kind: 'reserve' } }),
+    ).toBe(0);
+    // The test key itself still gets its job back.
+    const again = await api(h.url, own.test)('POST', '/v1/jobs', body, headers);
+    expect([again.status, again.json.id]).toEqual([201, asTest.json.id]);
+  });
+
   it('when an Idempotency-Key of a deleted job is used again, then a new job is created', async () => {
     const call = api(h.url, acct.test);
     const first = await call(

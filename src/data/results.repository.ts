@@ -121,3 +121,15 @@ export async function purgeJobData(db: Db, jobId: string, batch = 20_000) {
     }
   }
 }
+
+/**
+ * The most cells any stored row of a job holds (a list entry is one), for a job ingested before
+ * jobs.row_width was recorded: one pass over its rows.
+ */
+export async function maxRowWidth(db: Db, jobId: string): Promise<number> {
+  const [row] = await db.$queryRaw<{ width: number }[]>`
+    SELECT COALESCE(max(CASE WHEN fields IS NULL THEN 1
+                             ELSE json_array_length(fields::json) END), 0)::int AS width
+      FROM job_rows WHERE job_id = ${jobId}`;
+  return row?.width ?? 0;
+}

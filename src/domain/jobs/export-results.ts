@@ -1,5 +1,6 @@
 import type { Db } from '../../data/db.ts';
 import { pageResults, type ResultRow } from '../../data/jobs.repository.ts';
+import { maxRowWidth } from '../../data/results.repository.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { getJob } from './read-jobs.ts';
 
@@ -42,8 +43,10 @@ function resultCells(row: ResultRow): string[] {
 
 /**
  * The client's own file back: its header and columns, in its row order, with the result columns
- * appended; generated page by page so a million rows stream in constant memory. A file that had
- * no header gets one (`email` for its address column, `column_N` for the others).
+ * appended; generated page by page so a million rows stream in constant memory. Every row is
+ * padded to the widest row of the upload (recorded at ingest), so ragged rows keep each result
+ * cell under its name; header cells the file lacks are named `column_N` (and the address column
+ * of a file without a header `email`).
  */
 export async function exportResultsCsv(
   db: Db,
@@ -54,28 +57,25 @@ export async function exportResultsCsv(
   const job = await getJob(db, auth, jobId);
   const delimiter = job.delimiter ?? ',';
   const header = Array.isArray(job.columns) ? (job.columns as string[]) : null;
+  // Rows only exist once ingested; the width of a job ingested before it was recorded is measured.
+  const rowWidth = !job.ingestedAt ? 0 : (job.rowWidth ?? (await maxRowWidth(db, jobId)));
+  const width = Math.max(1, header?.length ?? 0, rowWidth);
+  const names = Array.from(
+    { length: width },
+    (_, i) =>
+      header?.[i] ?? (!header && i === (job.emailColumn ?? 0) ? 'email' : `column_${i + 1}`),
+  );
   async function* lines() {
-    let width = header?.length ?? 0;
+    // The header goes out with the first page, so a failure reading it is still an error reply.
+    let out = csvLine([...names, ...RESULT_COLUMNS], delimiter);
+    // Not ingested when read: no rows to give, and none written since may be wider than `width`.
+    if (!job.ingestedAt) {
+      yield out;
+      return;
+    }
     let afterIdx = -1;
-    let first = true;
     for (;;) {
       const rows = await pageResults(db, jobId, { afterIdx, limit: PAGE, status, onlyDone: false });
-      if (first) {
-        if (!header) {
-          width = Math.max(
-            1,
-            ...rows.map((r) => (r.fields ? (JSON.parse(r.fields) as string[]).length : 1)),
-          );
-        }
-        const names =
-          header ??
-          Array.from({ length: width }, (_, i) =>
-            i === (job.emailColumn ?? 0) ? 'email' : `column_${i + 1}`,
-          );
-        yield csvLine([...names, ...RESULT_COLUMNS], delimiter);
-        first = false;
-      }
-      let out = '';
       for (const row of rows) {
         const fields = row.fields ? (JSON.parse(row.fields) as string[]) : [row.email];
         while (fields.length < width) fields.push('');
@@ -83,6 +83,7 @@ export async function exportResultsCsv(
       }
       if (out) yield out;
       if (rows.length < PAGE) return;
+      out = '';
       afterIdx = rows[rows.length - 1]!.idx;
     }
   }

@@ -51,10 +51,13 @@ export async function ingestJob(deps: { db: Database }, jobId: string): Promise<
     const { batches } = await openInput(source);
     const numberer = new RowNumberer(Number.MAX_SAFE_INTEGER);
     const copy = openJobRowsCopy(client, jobId);
+    // The widest row, so the download can pad ragged rows and keep its columns aligned.
+    let rowWidth = 0;
     try {
       for await (const batch of batches) {
         for (const row of batch) {
           const { idx, parsed, duplicateOf } = numberer.next(row.email);
+          rowWidth = Math.max(rowWidth, row.fields?.length ?? 1);
           await copy.write({
             idx,
             fields: row.fields ? JSON.stringify(row.fields) : null,
@@ -79,10 +82,10 @@ export async function ingestJob(deps: { db: Database }, jobId: string): Promise<
     }
     await client.query('DELETE FROM job_uploads WHERE job_id = $1', [jobId]);
     const finished = await client.query(
-      `UPDATE jobs SET ingested_at = now()
+      `UPDATE jobs SET ingested_at = now(), row_width = $2
         WHERE id = $1 AND ingested_at IS NULL AND deleted_at IS NULL
           AND status IN ('queued', 'processing')`,
-      [jobId],
+      [jobId, rowWidth],
     );
     if (finished.rowCount === 0) {
       // Deleted (or ended) while the rows were written: keep none of them.

@@ -1,3 +1,4 @@
+import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
@@ -83,5 +84,106 @@ describe('the job workflow through HTTP (test key: simulated verdicts)', () => {
       'Dup; deliverable@Example.COM ;Oslo;deliverable;accepted_email;;deliverable@example.com;0',
       'Zed;risky@example.net;Lima;risky;low_quality;;risky@example.net;',
     ]);
+  });
+});
+
+const STATUSES = ['deliverable', 'undeliverable', 'risky', 'unknown'];
+
+/** The download, parsed: its header and its rows. */
+async function downloadCsv(jobId: string, key = acct.test, delimiter = ',') {
+  const res = await fetch(`${h.url}/v1/jobs/${jobId}/results.csv`, {
+    headers: { 'x-api-key': key },
+  });
+  expect(res.status).toBe(200);
+  const parsed = Papa.parse<string[]>(await res.text(), { delimiter, skipEmptyLines: true });
+  expect(parsed.errors).toEqual([]);
+  const [header, ...rows] = parsed.data;
+  return { header: header!, rows };
+}
+
+/** Every row as wide as the header, and a verdict under mailsift_status in each. */
+function expectAligned(csv: { header: string[]; rows: string[][] }) {
+  const status = csv.header.indexOf('mailsift_status');
+  for (const row of csv.rows) {
+    expect(row).toHaveLength(csv.header.length);
+    expect(STATUSES).toContain(row[status]);
+  }
+}
+
+describe('GET /v1/jobs/:id/results.csv of a ragged CSV', () => {
+  it('when rows are wider and narrower than the header, then every row is padded to the widest and the result columns stay under their names', async () => {
+    const call = api(h.url, acct.test);
+    const csv =
+      'name,email,city\r\n' +
+      'ann,deliverable@example.com,Paris,,\r\n' + // trailing delimiters, as Excel writes them
+      'bob,undeliverable@example.org\r\n' +
+      'cy,risky@example.net,Lima\r\n';
+    const created = await call('POST', '/v1/jobs', csvForm(csv));
+    expect(created.status).toBe(201);
+    await jobWhen(call, created.json.id);
+
+    const download = await downloadCsv(created.json.id);
+    expect(download.header).toEqual([
+      'name',
+      'email',
+      'city',
+      'column_4',
+      'column_5',
+      'mailsift_status',
+      'mailsift_reason',
+      'mailsift_did_you_mean',
+      'mailsift_normalized',
+      'mailsift_duplicate_of',
+    ]);
+    expectAligned(download);
+    expect(download.rows.map((r) => r.slice(0, 6))).toEqual([
+      ['ann', 'deliverable@example.com', 'Paris', '', '', 'deliverable'],
+      ['bob', 'undeliverable@example.org', '', '', '', 'undeliverable'],
+      ['cy', 'risky@example.net', 'Lima', '', '', 'risky'],
+    ]);
+    const job = await h.deps.db.prisma.job.findUniqueOrThrow({ where: { id: created.json.id } });
+    expect(job.rowWidth).toBe(5);
+  });
+
+  it('when a file without a header has its widest row after the first page, then the download is padded to that row', async () => {
+    // More rows than a test key may check in a day: a live key, with no SMTP probe.
+    const live = await h.account('business', 10_000);
+    const call = api(h.url, live.live);
+    const rows = Array.from({ length: 5_200 }, (_, i) =>
+      i === 5_100
+        ? `Wide ${i},user${i}@d${i % 7}.example,extra,,`
+        : `Name ${i},user${i}@d${i % 7}.example`,
+    );
+    const created = await call(
+      'POST',
+      '/v1/jobs',
+      csvForm(rows.join('\n') + '\n', { smtp: 'false', quick_mode: 'true' }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.json.total).toBe(5_200);
+    await jobWhen(call, created.json.id, 'completed', 60_000);
+
+    const download = await downloadCsv(created.json.id, live.live);
+    expect(download.header.slice(0, 6)).toEqual([
+      'column_1',
+      'email',
+      'column_3',
+      'column_4',
+      'column_5',
+      'mailsift_status',
+    ]);
+    expect(download.rows).toHaveLength(5_200);
+    expectAligned(download);
+    expect(download.rows[5_100]!.slice(0, 5)).toEqual([
+      'Wide 5100',
+      'user5100@d4.example',
+      'extra',
+      '',
+      '',
+    ]);
+
+    // A job ingested before the width was recorded: the download measures its stored rows.
+    await h.deps.db.prisma.job.update({ where: { id: created.json.id }, data: { rowWidth: null } });
+    expect(await downloadCsv(created.json.id, live.live)).toEqual(download);
   });
 });

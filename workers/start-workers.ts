@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { ZodError } from 'zod';
 import type { Deps } from '../src/deps.ts';
 import { catalog, queueNames, type QueueName, type TaskName } from '../src/queue/catalog.ts';
@@ -9,6 +9,9 @@ import { ingestJobProcessor } from './processors/ingest-job.processor.ts';
 import { purgeJobProcessor } from './processors/purge-job.processor.ts';
 import { validateChunkProcessor } from './processors/validate-chunk.processor.ts';
 import { startWebhookSweeper } from './webhook-sweeper.ts';
+
+/** After the shutdown deadline: how long aborted tasks get to hand themselves back. */
+const HAND_BACK_MS = 1500;
 
 type Processor = (data: unknown, signal?: AbortSignal) => Promise<unknown>;
 
@@ -32,6 +35,16 @@ function processors(deps: Deps): Record<TaskName, Processor> {
   };
 }
 
+/** Moves an active task back to waiting without counting an attempt; false if that failed. */
+async function handBack(job: Job, token: string): Promise<boolean> {
+  try {
+    await job.moveToWait(token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
   const table = processors(deps);
   const missing = (Object.keys(catalog) as TaskName[]).filter((n) => !table[n]);
@@ -44,7 +57,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
   const workers = queueNames.map((queue: QueueName) => {
     const worker = new Worker(
       queue,
-      async (job: Job, _token?: string, signal?: AbortSignal) => {
+      async (job: Job, token?: string, signal?: AbortSignal) => {
         const run = table[job.name as TaskName];
         if (!run) throw new UnrecoverableError(`unknown task ${job.name}`);
         try {
@@ -52,6 +65,10 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
         } catch (err) {
           // A payload that does not parse will never parse: do not retry it.
           if (err instanceof ZodError) throw new UnrecoverableError(`bad payload: ${err.message}`);
+          // Cut short by our own shutdown: hand the task back to the queue as it was. A failure
+          // would use up one of its attempts, and enough restarts would fail a healthy job.
+          if (stop.signal.aborted && token && (await handBack(job, token)))
+            throw new WaitingError();
           throw err;
         }
       },
@@ -99,8 +116,15 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
         setTimeout(() => r('timeout'), deadlineMs).unref(),
       );
       if ((await Promise.race([graceful, timer])) === 'timeout') {
+        // Running tasks stop at once and hand themselves back; give them a moment to do so
+        // before the connection goes (else they wait out their lock as stalled tasks).
         stop.abort();
-        await Promise.all(workers.map((w) => w.close(true)));
+        const handedBack = new Promise<'timeout'>((r) =>
+          setTimeout(() => r('timeout'), HAND_BACK_MS).unref(),
+        );
+        if ((await Promise.race([graceful, handedBack])) === 'timeout') {
+          await Promise.all(workers.map((w) => w.close(true)));
+        }
       }
       connection.disconnect();
     },

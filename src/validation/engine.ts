@@ -169,6 +169,10 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
     };
   }
 
+  /** The verifier's own life, and the caller's signal if it gave one. */
+  const lifeOf = (options: VerifyOptions) =>
+    options.signal ? AbortSignal.any([life.signal, options.signal]) : life.signal;
+
   return {
     async verify(email: string, options: VerifyOptions): Promise<Verdict> {
       const start = performance.now();
@@ -177,7 +181,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       // is told to stop a little earlier so it can still say what it learnt (MX found...).
       const ms = config.smtp.timeoutMs;
       const soft = AbortSignal.any([
-        life.signal,
+        lifeOf(options),
         AbortSignal.timeout(Math.max(1, ms - Math.min(100, ms / 10))),
       ]);
       const work = verifyMany([email], options, soft).then((v) => v[0] as Verdict);
@@ -194,7 +198,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       options: VerifyOptions,
     ): Promise<Verdict[]> {
       logger.debug({ domain, count: emails.length }, 'verifying a domain group');
-      return verifyMany(emails, options, life.signal);
+      return verifyMany(emails, options, lifeOf(options));
     },
 
     async close(): Promise<void> {

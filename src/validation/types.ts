@@ -73,6 +73,8 @@ export interface VerifyOptions {
   smtp: boolean;
   /** Skip the SMTP probe. */
   quickMode: boolean;
+  /** Stops the work early (a worker shutting down); cut-short verdicts are `unknown`. */
+  signal?: AbortSignal;
 }
 
 export interface Verifier {

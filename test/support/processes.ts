@@ -14,8 +14,16 @@ export function spawnWorker(env: Record<string, string>): ChildProcess {
     env: { ...process.env, JOB_SWEEP: 'false', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  child.stderr?.setEncoding('utf8');
+  keepTail(child);
   return child;
+}
+
+/** Reads a child's stderr as it comes (a full pipe would block the child), keeping the tail. */
+function keepTail(child: ChildProcess): { text: () => string } {
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => (tail = (tail + d).slice(-4000)));
+  return { text: () => tail };
 }
 
 export async function stopProcess(
@@ -52,13 +60,12 @@ export async function spawnApi(
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const stderr = keepTail(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + startMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}: ${stderr}`);
+    if (child.exitCode !== null)
+      throw new Error(`API exited with ${child.exitCode}: ${stderr.text()}`);
     const up = await fetch(`${url}/healthz`).then(
       (r) => r.ok,
       () => false,
@@ -67,5 +74,5 @@ export async function spawnApi(
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`API did not start within ${startMs} ms: ${stderr}`);
+  throw new Error(`API did not start within ${startMs} ms: ${stderr.text()}`);
 }

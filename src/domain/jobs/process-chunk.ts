@@ -30,6 +30,29 @@ export interface ChunkDeps {
 const GROUP_CONCURRENCY = 4;
 /** Write results at least this often, so `processed` and `counts` grow while a chunk runs. */
 const FLUSH_EVERY = 100;
+/** How often a running chunk looks whether its job was deleted, to stop probing for it. */
+const WATCH_MS = 1000;
+
+const isLive = (job: Awaited<ReturnType<typeof findJob>>) =>
+  !!job && !job.deletedAt && (job.status === 'queued' || job.status === 'processing');
+
+/**
+ * Aborts when the job stops being live (deleted, cancelled, ended elsewhere): in-flight probes
+ * for it stop within about WATCH_MS instead of running to the next write.
+ */
+function watchJob(deps: ChunkDeps, jobId: string) {
+  const gone = new AbortController();
+  const timer = setInterval(() => {
+    findJob(deps.db.prisma, jobId).then(
+      (job) => {
+        if (!isLive(job)) gone.abort();
+      },
+      (err: unknown) => deps.logger.debug({ err, jobId }, 'job watch failed'),
+    );
+  }, WATCH_MS);
+  timer.unref();
+  return { signal: gone.signal, stop: () => clearInterval(timer) };
+}
 
 function groupByDomain(rows: WorkRow[]): WorkRow[][] {
   const groups = new Map<string, WorkRow[]>();
@@ -57,11 +80,24 @@ export async function processChunk(
   payload: TaskPayload<'validate-chunk'>,
   signal?: AbortSignal,
 ): Promise<{ written: number; retried: number; skipped: boolean }> {
-  const { db, config } = deps;
-  const job = await findJob(db.prisma, payload.jobId);
-  if (!job || job.deletedAt || (job.status !== 'queued' && job.status !== 'processing')) {
-    return { written: 0, retried: 0, skipped: true };
+  const job = await findJob(deps.db.prisma, payload.jobId);
+  if (!job || !isLive(job)) return { written: 0, retried: 0, skipped: true };
+  const watch = watchJob(deps, job.id);
+  try {
+    return await verifyChunk(deps, payload, job, watch.signal, signal);
+  } finally {
+    watch.stop();
   }
+}
+
+async function verifyChunk(
+  deps: ChunkDeps,
+  payload: TaskPayload<'validate-chunk'>,
+  job: NonNullable<Awaited<ReturnType<typeof findJob>>>,
+  jobGone: AbortSignal,
+  signal?: AbortSignal,
+): Promise<{ written: number; retried: number; skipped: boolean }> {
+  const { db, config } = deps;
   await markProcessing(db.prisma, job.id);
   const rows = payload.retry
     ? await pendingRowsByIdx(db.prisma, job.id, payload.retry.idx)
@@ -72,6 +108,7 @@ export async function processChunk(
     mode: job.mode === 'test' ? 'test' : 'live',
     smtp: job.smtp,
     quickMode: job.quickMode,
+    signal: signal ? AbortSignal.any([signal, jobGone]) : jobGone,
   };
   const pending: { idx: number; verdict: Verdict }[] = [];
   const retry: number[] = [];
@@ -119,6 +156,10 @@ export async function processChunk(
   let next = 0;
   const runLane = async () => {
     while (next < groups.length && !stopped && !signal?.aborted) {
+      if (jobGone.aborted) {
+        stopped = true;
+        return;
+      }
       const group = groups[next++]!;
       const verdicts =
         group.length === 1
@@ -128,8 +169,11 @@ export async function processChunk(
               group.map((r) => r.email),
               options,
             );
-      // Verdicts that arrive after a stop (shutdown) may be cut short: never keep them.
-      if (signal?.aborted || stopped) return;
+      // Verdicts that arrive after a stop (shutdown, job gone) may be cut short: never keep them.
+      if (signal?.aborted || stopped || jobGone.aborted) {
+        if (jobGone.aborted) stopped = true;
+        return;
+      }
       group.forEach((row, i) => {
         const verdict = verdicts[i]!;
         if (verdict.temporary && attempt < config.smtp.retryAttempts) retry.push(row.idx);

@@ -22,8 +22,11 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   // Every reply waits 40 ms: slow enough that the job is still running when its worker dies.
   mail = await startMailWorld(
-    [{ host: '127.0.0.71', behaviour: { acceptAll: true, latencyMs: 40 } }],
-    { 'slow.test': '127.0.0.71' },
+    [
+      { host: '127.0.0.71', behaviour: { acceptAll: true, latencyMs: 40 } },
+      { host: '127.0.0.72', behaviour: { acceptAll: true, latencyMs: 300 } },
+    ],
+    { 'slow.test': '127.0.0.71', 'slower.test': '127.0.0.72' },
   );
   env = {
     ...mail.env,
@@ -105,5 +108,33 @@ describe('a worker process killed while a job runs', () => {
     const done = await jobWhen(call, jobId, 'completed', 60_000);
     expect(done.processed).toBe(80);
     expect(await h.deps.db.prisma.result.count({ where: { jobId } })).toBe(80);
+  });
+
+  it('when SIGTERM’s deadline cuts chunks short, then they go back to the queue without using up an attempt', async () => {
+    for (const c of children) await stopProcess(c, 'SIGKILL'); // this worker alone
+    const call = api(h.url, acct.live);
+    // 300 ms a reply: a chunk of 10 takes seconds, far past a 1 s grace for running chunks.
+    const emails = Array.from({ length: 40 }, (_, i) => `cut${i}@slower.test`);
+    const jobId = (await call('POST', '/v1/jobs', { emails, smtp: true })).json.id as string;
+    const chunks = h.deps.queues.queue('chunks');
+    const worker = spawnWorker({ ...env, SHUTDOWN_TIMEOUT_MS: '3000' });
+    children.push(worker);
+    const running = async () =>
+      (await chunks.getJobs(['active'])).filter((t) => t.data.jobId === jobId).length;
+    await waitFor(async () => (await running()) > 0, { what: 'chunks running', intervalMs: 20 });
+    expect(await stopProcess(worker, 'SIGTERM')).toBe(0);
+
+    const tasks = (await chunks.getJobs(['wait', 'active', 'delayed', 'failed'])).filter(
+      (t) => t.data.jobId === jobId,
+    );
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const t of tasks) {
+      expect(await t.getState()).toBe('waiting');
+      expect(t.attemptsMade).toBe(0);
+    }
+    const next = spawnWorker(env);
+    children.push(next);
+    const done = await jobWhen(call, jobId, 'completed', 60_000);
+    expect(done.processed).toBe(40);
   });
 });

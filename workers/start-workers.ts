@@ -3,8 +3,8 @@ import { ZodError } from 'zod';
 import type { Deps } from '../src/deps.ts';
 import { catalog, queueNames, type QueueName, type TaskName } from '../src/queue/catalog.ts';
 import { createRedis } from '../src/queue/queues.ts';
-import { failJobForTask } from '../src/domain/jobs/fail-job.ts';
 import { deliverWebhookProcessor } from './processors/deliver-webhook.processor.ts';
+import { failJobProcessor } from './processors/fail-job.processor.ts';
 import { ingestJobProcessor } from './processors/ingest-job.processor.ts';
 import { purgeJobProcessor } from './processors/purge-job.processor.ts';
 import { validateChunkProcessor } from './processors/validate-chunk.processor.ts';
@@ -31,6 +31,7 @@ function processors(deps: Deps): Record<TaskName, Processor> {
     'ingest-job': ingestJobProcessor(deps),
     'validate-chunk': validateChunkProcessor(deps),
     'purge-job': purgeJobProcessor(deps),
+    'fail-job': failJobProcessor(deps),
     'deliver-webhook': deliverWebhookProcessor(deps),
   };
 }
@@ -89,15 +90,14 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
       );
       const final =
         job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
-      if (
-        final &&
-        !stop.signal.aborted &&
-        (job.name === 'ingest-job' || job.name === 'validate-chunk')
-      ) {
+      if (final && (job.name === 'ingest-job' || job.name === 'validate-chunk')) {
+        // The job cannot complete: end it as failed, through a task of its own (retried).
         const { jobId } = job.data as { jobId: string };
-        failJobForTask(deps, jobId, `${job.name} failed: ${err.message}`).catch((e: unknown) =>
-          deps.logger.error({ err: e, jobId }, 'could not fail the job of a failed task'),
-        );
+        deps.queues
+          .enqueue('fail-job', { jobId, reason: `${job.name} failed: ${err.message}` })
+          .catch((e: unknown) =>
+            deps.logger.error({ err: e, jobId }, 'could not enqueue the end of a failed job'),
+          );
       }
     });
     worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));

@@ -34,6 +34,16 @@ export const catalog = {
       p.retry ? `${p.jobId}-r${p.retry.attempt}-${p.chunk}` : `${p.jobId}-c${p.chunk}`,
     options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
   },
+  /**
+   * Ends a job as failed once one of its tasks failed for good. A task of its own, so that
+   * ending the job survives a database blip or a worker dying at that moment.
+   */
+  'fail-job': {
+    queue: 'jobs',
+    payload: z.object({ jobId: z.string(), reason: z.string() }),
+    jobId: (p: { jobId: string }) => `fail-${p.jobId}`,
+    options: { attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
+  },
   'purge-job': {
     queue: 'jobs',
     payload: z.object({ jobId: z.string() }),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CatchAllMemory } from './catch-all.ts';
 import { TOO_MANY_RECIPIENTS } from './classify-text.ts';
@@ -223,10 +223,12 @@ export async function probeDomain(
             break;
           }
           settle([i], { kind: 'reply', reply });
-          if (reply.code >= 200 && reply.code < 300 && !catchAllTested) {
+          // The catch-all probe also follows a temporary answer: a greylisting server then
+          // knows the probe address too, and the job's later try gets a definite answer for both.
+          if (reply.code >= 200 && reply.code < 500 && !catchAllTested) {
             catchAllTested = true;
             const random = await conn.command(
-              `RCPT TO:<${randomLocal()}@${domain}>`,
+              `RCPT TO:<${catchAllProbeLocal(domain)}@${domain}>`,
               budget.signal,
             );
             inSession++;
@@ -275,6 +277,11 @@ function both(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
 }
 
 /** A local part no one has: `x` and 12 hex digits (RFC 5321 4.1.2 atext only). */
-function randomLocal(): string {
-  return `x${randomBytes(6).toString('hex')}`;
+/**
+ * The address that tests a domain for catch-all: random-looking, but the same for a domain on
+ * every try, in every worker, so that a greylisting server (which defers each new sender and
+ * recipient pair once) lets it through on the job's later try.
+ */
+function catchAllProbeLocal(domain: string): string {
+  return `x${createHash('sha256').update(`mailsift catch-all ${domain}`).digest('hex').slice(0, 12)}`;
 }

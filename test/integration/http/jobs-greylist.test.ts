@@ -24,8 +24,10 @@ beforeAll(async () => {
           rcpt: () => ({ code: 450, message: '4.7.1 Greylisted, please try again later' }),
         },
       },
+      // A catch-all that greylists every new recipient once, the catch-all probe's too.
+      { host: '127.0.0.83', behaviour: { greylist: true, acceptAll: true } },
     ],
-    { 'grey.test': '127.0.0.81', 'always.test': '127.0.0.82' },
+    { 'grey.test': '127.0.0.81', 'always.test': '127.0.0.82', 'greyall.test': '127.0.0.83' },
   );
   h = await startHarness(
     { ...mail.env, SMTP_RETRY_ATTEMPTS: '2', SMTP_RETRY_DELAY_MS: '300' },
@@ -57,5 +59,19 @@ describe('temporary answers in a job', () => {
     expect(mail.smtp.servers[0]!.rcpts.filter((r) => r === 'ann@grey.test')).toHaveLength(2);
     // Unknown is refunded.
     expect(done.credits_charged).toBe(3);
+  });
+
+  it('when a catch-all server greylists every new recipient, then the later try still finds it catch-all', async () => {
+    const call = api(h.url, acct.live);
+    const created = await call('POST', '/v1/jobs', { emails: ['anyone@greyall.test'], smtp: true });
+    expect(created.status).toBe(201);
+    await jobWhen(call, created.json.id, 'completed', 60_000);
+    const [result] = (await call('GET', `/v1/jobs/${created.json.id}/results`)).json.data;
+    expect(result).toMatchObject({ status: 'risky', reason: 'catch_all' });
+    expect(result.checks.catch_all).toBe(true);
+    // The probe address was asked on both tries: the same one, so the greylist let it through.
+    const probes = mail.smtp.servers[2]!.rcpts.filter((r) => r !== 'anyone@greyall.test');
+    expect(probes).toHaveLength(2);
+    expect(new Set(probes).size).toBe(1);
   });
 });

@@ -101,7 +101,7 @@ describe('SMTP probe verdicts', () => {
 
   it('when the server greylists, then unknown / greylisted and temporary', async () => {
     const f = await setup(
-      [{ host: '127.0.0.2', behaviour: { greylist: true, acceptAll: true } }],
+      [{ host: '127.0.0.2', behaviour: { greylist: true, knownUsers: ['jane'] } }],
       mxZones({ 'grey.test': '127.0.0.2' }),
     );
     const first = await f.verifier.verify('jane@grey.test', LIVE);

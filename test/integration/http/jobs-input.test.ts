@@ -312,25 +312,4 @@ describe('job creation edge cases', () => {
     const account = await h.deps.db.prisma.account.findUniqueOrThrow({ where: { id: big.id } });
     expect(account.creditBalance).toBe(30_000);
   });
-
-  it('when a committed job was never enqueued (Redis away), then the sweep starts it', async () => {
-    const call = api(h.url, acct.test);
-    const job = await call('POST', '/v1/jobs', { emails: ['s1@example.com', 's2@example.com'] });
-    // As if the enqueue after the commit had failed: take the task away again.
-    await h.deps.queues.remove('ingest-job', [`ingest-${job.json.id}`]);
-    await h.deps.db.prisma.job.update({ where: { id: job.json.id }, data: { status: 'queued' } });
-    const { sweepUnstartedJobs } = await import('../../../src/domain/jobs/sweep-jobs.ts');
-    await waitFor(
-      async () => {
-        const current = await h.deps.db.prisma.job.findUniqueOrThrow({
-          where: { id: job.json.id },
-        });
-        if (current.ingestedAt) return true;
-        await sweepUnstartedJobs(h.deps, { graceSeconds: 0, accountId: acct.id });
-        return false;
-      },
-      { what: 'the swept job to be ingested' },
-    );
-    await jobWhen(call, job.json.id);
-  });
 });

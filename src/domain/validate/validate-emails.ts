@@ -118,8 +118,8 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * Synchronous validation of one address or a batch. Charged like a job: one credit per unique
  * address of valid syntax, taken (with the monthly quota, or a test key's daily allowance)
  * before any verification, and `unknown` verdicts refunded before answering. When the deadline
- * passes or verification fails, everything taken is given back. The latest verdicts are kept
- * for GET /v1/enrichment.
+ * passes or anything after the charge fails, everything taken is given back (giveBack). The
+ * latest verdicts are kept for GET /v1/enrichment.
  */
 export async function validateEmails(
   deps: ValidateDeps,
@@ -134,41 +134,70 @@ export async function validateEmails(
   const note = `validate ${requestId}`;
 
   const usage = await takeEmailUsage(emailUsageDeps(deps), auth, billable);
-  let balance: number | null = null;
-  if (charged > 0) {
-    try {
-      balance = await chargeCredits(prisma, auth.accountId, charged, note);
-    } catch (err) {
-      await usage.release();
-      throw err;
-    }
-  }
+  /** Credits taken from the wallet and not given back yet (only a confirmed move changes it). */
+  let held = 0;
 
-  let verdicts: Map<number, Verdict>;
+  /**
+   * The request fails: gives back the credits still held and the quota or allowance. Each
+   * give-back is tried whatever became of the other; a failed one is logged (the client is
+   * owed it) and the request's own error is what the client gets.
+   */
+  const giveBack = async () => {
+    try {
+      if (held > 0) {
+        await refundCredits(prisma, auth.accountId, held, `${note} failed`);
+        held = 0;
+      }
+    } catch (err) {
+      deps.logger.error(
+        { err, requestId, accountId: auth.accountId, credits: held },
+        'could not refund a failed validation: the account is owed these credits',
+      );
+    } finally {
+      await usage.release().catch((err: unknown) => {
+        deps.logger.error(
+          { err, requestId, accountId: auth.accountId, emails: billable },
+          'could not give back the email usage of a failed validation',
+        );
+      });
+    }
+  };
+
+  let balance: number | null = null;
+  let results: SyncResult[];
+  let firsts: SyncResult[];
   try {
+    if (charged > 0) {
+      balance = await chargeCredits(prisma, auth.accountId, charged, note);
+      held = charged;
+    }
+
     const options: VerifyOptions = { mode: auth.mode, smtp, quickMode: input.quickMode };
-    verdicts = await withDeadline(
+    const verdicts = await withDeadline(
       verifyUnique(deps.verifier, entries, options),
       deps.config.limits.validationDeadlineMs,
     );
+
+    results = entries.map((e) => ({
+      index: e.index,
+      email: e.email,
+      normalized: e.normalized,
+      duplicateOf: e.duplicateOf,
+      verdict: verdicts.get(e.duplicateOf ?? e.index)!,
+    }));
+    firsts = results.filter((r) => r.duplicateOf === null && r.normalized !== null);
+    const unknown = firsts.filter((r) => r.verdict.status === 'unknown').length;
+    if (charged > 0 && unknown > 0) {
+      // One statement: when it throws it moved nothing, and giveBack refunds the whole charge.
+      balance = await refundCredits(prisma, auth.accountId, unknown, `${note} unknown`);
+      held -= unknown;
+    }
+    balance ??= await balanceOf(prisma, auth.accountId);
   } catch (err) {
     // Nothing is delivered: give back the credits and the allowance, then answer the error.
-    if (charged > 0) await refundCredits(prisma, auth.accountId, charged, `${note} failed`);
-    await usage.release();
+    await giveBack();
     throw err;
   }
-
-  const results: SyncResult[] = entries.map((e) => ({
-    index: e.index,
-    email: e.email,
-    normalized: e.normalized,
-    duplicateOf: e.duplicateOf,
-    verdict: verdicts.get(e.duplicateOf ?? e.index)!,
-  }));
-  const firsts = results.filter((r) => r.duplicateOf === null && r.normalized !== null);
-  const unknown = firsts.filter((r) => r.verdict.status === 'unknown').length;
-  if (charged > 0 && unknown > 0)
-    balance = await refundCredits(prisma, auth.accountId, unknown, `${note} unknown`);
 
   await upsertEmailFacts(
     prisma,
@@ -188,5 +217,5 @@ export async function validateEmails(
     deps.logger.error({ err, requestId }, 'could not store validation facts for enrichment');
   });
 
-  return { results, remainingCredits: balance ?? (await balanceOf(prisma, auth.accountId)) };
+  return { results, remainingCredits: balance };
 }

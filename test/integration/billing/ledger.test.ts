@@ -10,9 +10,12 @@ beforeAll(async () => {
   dns = await startDnsServer({
     ...mxZones({ 'example.com': '127.0.0.2' }),
     'gone.test': { nxdomain: true },
+    // SERVFAIL: a live verdict of `unknown`, for real.
+    'broken.test': { servfail: true },
   });
   // Workers start later in the test, so a job can be deleted before any of it is processed.
-  h = await startHarness({ DNS_SERVERS: dns.address });
+  // A SERVFAIL is temporary: no retry, so the job ends with its unknown at once.
+  h = await startHarness({ DNS_SERVERS: dns.address, SMTP_RETRY_ATTEMPTS: '0' });
 });
 afterAll(async () => {
   if (h) await dropCounters(h);
@@ -32,12 +35,20 @@ describe('the credit ledger', () => {
     expect(dropped.status).toBe(201);
     expect((await call('DELETE', `/v1/jobs/${dropped.json.id}`)).status).toBe(204);
 
-    // A job that runs to the end: unknown verdicts are refunded when it settles.
+    // A job that runs to the end: unknown verdicts are refunded when it settles. growth has no
+    // SMTP probe: example.com is deliverable, gone.test undeliverable, broken.test unknown.
     h.startWorkers();
     const job = await call('POST', '/v1/jobs', {
-      emails: ['a@example.com', 'b@gone.test', 'c@example.com', 'a@example.com', 'bad'],
+      emails: [
+        'a@example.com',
+        'b@gone.test',
+        'c@example.com',
+        'a@example.com',
+        'bad',
+        'd@broken.test',
+      ],
     });
-    expect(job.json.credits_reserved).toBe(3);
+    expect(job.json.credits_reserved).toBe(4);
     const done = await waitFor(
       async () => {
         const r = await call('GET', `/v1/jobs/${job.json.id}`);
@@ -45,54 +56,46 @@ describe('the credit ledger', () => {
       },
       { what: 'the job to complete' },
     );
-    expect(done.credits_charged).toBe(3 - done.counts.unknown);
+    // Counts cover every row: the duplicate of a@ and the invalid 'bad' (never reserved) too.
+    expect(done.counts).toEqual({ deliverable: 3, undeliverable: 2, risky: 0, unknown: 1 });
+    expect(done.credits_charged).toBe(3);
 
     // Synchronous validation: charged up front, unknowns refunded.
     const sync = await call('POST', '/v1/validate/batch', {
-      emails: ['d@example.com', 'e@gone.test'],
+      emails: ['d@example.com', 'e@gone.test', 'f@broken.test'],
       quick_mode: true,
     });
     expect(sync.status).toBe(200);
+    expect((sync.json.results as { status: string }[]).map((r) => r.status)).toEqual([
+      'deliverable',
+      'undeliverable',
+      'unknown',
+    ]);
+    expect(sync.json.remaining_credits).toBe(15);
 
     // An operator top-up.
     expect(
       (await admin(h)('POST', `/admin/accounts/${acct.id}/credits`, { amount: 5 })).json,
-    ).toEqual({
-      balance: sync.json.remaining_credits + 5,
-    });
+    ).toEqual({ balance: 20 });
 
     const prisma = h.deps.db.prisma;
     const account = await prisma.account.findUniqueOrThrow({ where: { id: acct.id } });
+    expect(account.creditBalance).toBe(20);
     const lines = await prisma.creditLedger.findMany({
       where: { accountId: acct.id },
       orderBy: { id: 'asc' },
     });
-    let running = 0;
-    for (const line of lines) {
-      running += line.amount;
-      expect(line.balanceAfter).toBe(running);
-    }
-    expect(running).toBe(account.creditBalance);
-    expect(new Set(lines.map((l) => l.kind))).toEqual(
-      new Set(['topup', 'reserve', 'refund', 'charge']),
-    );
-
-    // Per job: what was reserved, less what was refunded, is what the job resource says it charged.
-    for (const j of [
-      { id: dropped.json.id as string, charged: 0 },
-      { id: job.json.id as string, charged: done.credits_charged as number },
-    ]) {
-      const net = lines.filter((l) => l.jobId === j.id).reduce((sum, l) => sum + l.amount, 0);
-      expect(net + j.charged).toBe(0);
-    }
-    const syncUnknown = (sync.json.results as { status: string }[]).filter(
-      (r) => r.status === 'unknown',
-    ).length;
-    expect(lines.filter((l) => l.jobId === null).map((l) => [l.kind, l.amount])).toEqual([
-      ['topup', 20],
-      ['charge', -2],
-      ...(syncUnknown ? [['refund', syncUnknown]] : []),
-      ['topup', 5],
+    const jobOf = (id: string | null) =>
+      id === null ? null : id === dropped.json.id ? 'dropped' : id === job.json.id ? 'job' : id;
+    expect(lines.map((l) => [l.kind, l.amount, jobOf(l.jobId), l.balanceAfter])).toEqual([
+      ['topup', 20, null, 20],
+      ['reserve', -3, 'dropped', 17],
+      ['refund', 3, 'dropped', 20],
+      ['reserve', -4, 'job', 16],
+      ['refund', 1, 'job', 17], // the unknown d@broken.test
+      ['charge', -3, null, 14],
+      ['refund', 1, null, 15], // the unknown f@broken.test
+      ['topup', 5, null, 20],
     ]);
   });
 });

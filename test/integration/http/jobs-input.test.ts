@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import {
   api,
   csvForm,
@@ -8,6 +9,7 @@ import {
   type Harness,
   type TestAccount,
 } from '../../support/harness.ts';
+import { dropCounters } from '../limits/helpers.ts';
 
 let h: Harness;
 let acct: TestAccount;
@@ -189,25 +191,80 @@ describe('POST /v1/jobs with a JSON list', () => {
   });
 
   it('when a live job ends with unknown verdicts, then they are refunded and the ledger explains the balance', async () => {
-    const acct2 = await h.account('growth', 50);
-    const call = api(h.url, acct2.live);
-    // growth has no SMTP probe; the domain does not resolve here, so DNS fails -> unknown or undeliverable.
-    const created = await call('POST', '/v1/jobs', {
-      emails: ['deliverable@localhost.invalid'],
-      quick_mode: true,
+    // A DNS server of its own: example.com resolves, gone.test does not exist, and broken.test
+    // answers SERVFAIL, which gives a real `unknown` (temporary: not retried here).
+    const dns = await startDnsServer({
+      ...mxZones({ 'example.com': '127.0.0.2' }),
+      'gone.test': { nxdomain: true },
+      'broken.test': { servfail: true },
     });
-    expect(created.status).toBe(201);
-    const done = await jobWhen(call, created.json.id);
-    const charged = done.credits_charged as number;
-    expect(charged).toBeLessThanOrEqual(1);
-    const ledger = await h.deps.db.prisma.creditLedger.findMany({ where: { accountId: acct2.id } });
-    const sum = ledger.reduce((s, l) => s + l.amount, 0);
-    expect(sum).toBe(await balanceOf(acct2.id));
-    expect(await balanceOf(acct2.id)).toBe(50 - charged);
+    const live = await startHarness(
+      { DNS_SERVERS: dns.address, SMTP_RETRY_ATTEMPTS: '0' },
+      { workers: true },
+    );
+    try {
+      const acct2 = await live.account('growth', 50);
+      const call = api(live.url, acct2.live);
+      // growth has no SMTP probe: an address with MX is deliverable. The last is a duplicate.
+      const created = await call('POST', '/v1/jobs', {
+        emails: ['ok@example.com', 'down@broken.test', 'no@gone.test', ' ok@EXAMPLE.com'],
+        quick_mode: true,
+      });
+      expect(created.status).toBe(201);
+      expect(created.json.credits_reserved).toBe(3);
+      const done = await jobWhen(call, created.json.id);
+      expect(done.counts).toEqual({ deliverable: 2, undeliverable: 1, risky: 0, unknown: 1 });
+      expect(done.credits_charged).toBe(2);
+      const unknown = await call('GET', `/v1/jobs/${created.json.id}/results?status=unknown`);
+      expect(
+        unknown.json.data.map((r: { email: string; reason: string }) => [r.email, r.reason]),
+      ).toEqual([['down@broken.test', 'smtp_unavailable']]);
+
+      const ledger = await live.deps.db.prisma.creditLedger.findMany({
+        where: { accountId: acct2.id },
+        orderBy: { id: 'asc' },
+      });
+      expect(ledger.map((l) => [l.kind, l.amount, l.jobId, l.balanceAfter])).toEqual([
+        ['topup', 50, null, 50],
+        ['reserve', -3, created.json.id, 47],
+        ['refund', 1, created.json.id, 48],
+      ]);
+      const balance = (
+        await live.deps.db.prisma.account.findUniqueOrThrow({ where: { id: acct2.id } })
+      ).creditBalance;
+      expect(balance).toBe(48);
+    } finally {
+      await dropCounters(live);
+      await live.close();
+      await dns.close();
+    }
   });
 });
 
 describe('job creation edge cases', () => {
+  it('when a CRLF file has a quoted field ending where a read of the file ends, then it is read as written', async () => {
+    // The file is read 1 MiB at a time (job-input.ts fileBytes): put the CR of a CRLF that
+    // follows a closing quote at the last byte of the first read, the LF at the first of the next.
+    const boundary = 1 << 20;
+    const row = `dup@example.com,"${'n'.repeat(200)}"\r\n`;
+    let csv = 'email,name\r\n';
+    csv += row.repeat(Math.floor((boundary - 1000 - csv.length) / row.length));
+    const head = 'dup@example.com,"';
+    const fill = boundary - 1 - csv.length - head.length - 1;
+    csv += `${head}${'y'.repeat(fill)}"\r\n`;
+    expect(csv.slice(boundary - 2, boundary + 1)).toBe('"\r\n');
+    csv += row.repeat(10);
+    const rows = csv.split('\r\n').length - 2; // less the header and the empty tail
+
+    const own = await h.account('business', 10);
+    const call = api(h.url, own.test);
+    const created = await call('POST', '/v1/jobs', csvForm(csv));
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ total: rows, unique: 1 });
+    const done = await jobWhen(call, created.json.id);
+    expect(done.total).toBe(rows);
+  });
+
   it('when a list of non-ASCII addresses is larger than a stored piece, then results and download return the exact strings sent', async () => {
     // A fresh account, and 90 unique addresses (the rest differ only in the spaces trimmed
     // off): the test key's daily allowance counts unique addresses.

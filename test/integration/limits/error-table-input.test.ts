@@ -61,16 +61,42 @@ describe('400: the request itself is wrong', () => {
     expectError(await refused(acct.id, () => call('POST', '/v1/jobs', both)), 400, 'MISSING_INPUT');
   });
 
-  it('when the upload is not UTF-8 text, then INVALID_CSV and no job exists', async () => {
+  // INVALID_CSV's `line` is the physical line of the file (1-based): blank lines and the lines
+  // inside a quoted field count, so a client can open the file at the line named.
+  it('when the upload is not UTF-8 text, then INVALID_CSV names the line of the first bad byte', async () => {
     const latin1 = new Uint8Array([
-      ...Buffer.from('email\nzo'),
-      0xe9,
-      ...Buffer.from('@example.com\n'),
+      ...Buffer.from('email,name\n\na@example.com,"two\nlines"\nzo'),
+      0xe9, // é in Latin-1: not UTF-8
+      ...Buffer.from('@example.com,x\nb@example.com,y\n'),
     ]);
     const res = await refused(acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/jobs', csvForm(latin1)),
     );
-    expectError(res, 400, 'INVALID_CSV');
+    expectError(res, 400, 'INVALID_CSV', { line: 5 });
+    expect(res.json.error.message).toBe('The file is not UTF-8 text.');
+  });
+
+  it('when a quoted field is never closed, then INVALID_CSV names the line where it opens', async () => {
+    const csv =
+      'email,name\r\n' + // 1
+      '\r\n' + // 2
+      'a@example.com,"two\r\n' + // 3
+      'lines"\r\n' + // 4
+      '\r\n' + // 5
+      'b@example.com,"never closed\r\n' + // 6
+      'c@example.com,x\r\n'; // 7
+    const res = await refused(acct.id, () =>
+      api(h.url, acct.live)('POST', '/v1/jobs', csvForm(csv)),
+    );
+    expectError(res, 400, 'INVALID_CSV', { line: 6 });
+    expect(res.json.error.message).toMatch(/^The file is not valid CSV: Quoted field unterminated/);
+  });
+
+  it('when the upload holds a NUL byte, then INVALID_CSV names its line', async () => {
+    const res = await refused(acct.id, () =>
+      api(h.url, acct.live)('POST', '/v1/jobs', csvForm('email\n\na\u0000@example.com\n')),
+    );
+    expectError(res, 400, 'INVALID_CSV', { line: 3 });
   });
 
   it('when sync validation has no email, then MISSING_EMAIL (single, batch and enrichment)', async () => {
@@ -125,6 +151,8 @@ describe('404, 409, 413, 415', () => {
     const other = await h.account('business', 10);
     const created = await api(h.url, other.test)('POST', '/v1/jobs', { emails: ['a@example.com'] });
     expect(created.status).toBe(201);
+    // The test allowance counted it (so stateOf reads the counters a request takes).
+    expect(await stateOf(h, other.id)).toMatchObject({ testToday: 1, quotaMonth: 0 });
     const mine = await api(h.url, acct.live)('GET', '/v1/jobs/job_doesnotexist0000000000');
     const theirs = await api(h.url, acct.live)('GET', `/v1/jobs/${created.json.id}`);
     expectError(mine, 404, 'NOT_FOUND');
@@ -145,7 +173,14 @@ describe('404, 409, 413, 415', () => {
       call('POST', '/v1/jobs', { emails: ['b@example.com'] }, headers),
     );
     expectError(res, 409, 'IDEMPOTENCY_CONFLICT');
-    expect(await stateOf(h, payer.id)).toMatchObject({ balance: 9, ledgerSum: 9, jobs: 1 });
+    expect(await stateOf(h, payer.id)).toMatchObject({
+      balance: 9,
+      ledgerSum: 9,
+      jobs: 1,
+      quotaMonth: 1,
+      emailsToday: 1,
+      testToday: 0,
+    });
   });
 
   it('when the body is larger than MAX_UPLOAD_BYTES or holds more than MAX_EMAILS_PER_JOB rows, then PAYLOAD_TOO_LARGE with maximum', async () => {

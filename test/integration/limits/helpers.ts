@@ -1,4 +1,8 @@
+import { Redis } from 'ioredis';
 import { expect } from 'vitest';
+import { loadConfig } from '../../../src/config/env.ts';
+import { limitKeys } from '../../../src/data/limits.store.ts';
+import { dayStamp, monthStamp } from '../../../src/domain/limits/calendar.ts';
 import { api, ADMIN_TOKEN, type Harness } from '../../support/harness.ts';
 
 type Reply = Awaited<ReturnType<ReturnType<typeof api>>>;
@@ -29,14 +33,47 @@ export function expectError(
   expect(res.text).not.toMatch(/\bat .+\.ts:\d+|stack|SELECT |INSERT |prisma|127\.0\.0\.1:\d{4}/i);
 }
 
-/** Everything a refused request must leave untouched: wallet, ledger, jobs, stored facts. */
+/**
+ * The account's email counters in Redis (src/data/limits.store.ts, src/domain/limits/calendar.ts):
+ * the monthly quota and today's live emails, and today's test-key allowance. Read through the
+ * harness's own connection; a harness whose Redis is unreachable (the outage tests) cannot have
+ * counted anything, so its counters are read from the default Redis under its prefix instead.
+ */
+export async function countersOf(h: Harness, accountId: string, now = new Date()) {
+  const keys = limitKeys(h.config.redis.queuePrefix, accountId);
+  const names = [
+    keys.emailsOfMonth(monthStamp(now)),
+    keys.emailsOfDay(dayStamp(now)),
+    keys.testEmailsOfDay(dayStamp(now)),
+  ];
+  let values: (string | null)[];
+  if (h.deps.redis.status === 'ready') values = await h.deps.redis.mget(...names);
+  else {
+    const fallback = new Redis(loadConfig(process.env).redis.url, { lazyConnect: true });
+    try {
+      await fallback.connect();
+      values = await fallback.mget(...names);
+    } finally {
+      fallback.disconnect();
+    }
+  }
+  const [quotaMonth, emailsToday, testToday] = values.map((v) => Number(v ?? 0));
+  return { quotaMonth: quotaMonth!, emailsToday: emailsToday!, testToday: testToday! };
+}
+
+/**
+ * Everything a refused request must leave untouched: wallet, ledger, jobs, stored facts, and the
+ * usage counters (monthly quota, today's live emails, the test-key allowance). The request
+ * counters are left out: every authenticated request counts toward them, refused or not.
+ */
 export async function stateOf(h: Harness, accountId: string) {
   const prisma = h.deps.db.prisma;
-  const [account, ledger, jobs, facts] = await Promise.all([
+  const [account, ledger, jobs, facts, counters] = await Promise.all([
     prisma.account.findUniqueOrThrow({ where: { id: accountId } }),
     prisma.creditLedger.aggregate({ where: { accountId }, _sum: { amount: true }, _count: true }),
     prisma.job.count({ where: { accountId } }),
     prisma.emailFact.count({ where: { accountId } }),
+    countersOf(h, accountId),
   ]);
   return {
     balance: account.creditBalance,
@@ -44,6 +81,7 @@ export async function stateOf(h: Harness, accountId: string) {
     ledgerLines: ledger._count,
     jobs,
     facts,
+    ...counters,
   };
 }
 

@@ -6,6 +6,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+// Every child still running when the test process ends is killed, so a test that failed half-way
+// (one of two processes started, say) leaves nothing behind on the machine.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 /** A real worker process (`workers/main.ts`), as `npm run start:worker` runs it. */
 export function spawnWorker(env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'workers/main.ts')], {
@@ -15,7 +27,7 @@ export function spawnWorker(env: Record<string, string>): ChildProcess {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   keepTail(child);
-  return child;
+  return track(child);
 }
 
 /** Reads a child's stderr as it comes (a full pipe would block the child), keeping the tail. */
@@ -60,6 +72,7 @@ export async function spawnApi(
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  track(child);
   const stderr = keepTail(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + startMs;

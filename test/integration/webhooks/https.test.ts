@@ -1,48 +1,27 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendWebhook } from '../../../src/domain/webhooks/send-webhook.ts';
 import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
+import { selfSignedCertificate, type Certificate } from '../../support/smtp-tls.ts';
 import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
 import { FAST_WEBHOOKS, createJobWithWebhook, verifyWith } from './helpers.ts';
 
-// https receivers with a certificate made here by openssl, for `localhost` and a name that no
+// https receivers with a certificate made by openssl, for `localhost` and a name that no
 // resolver knows. The connection goes to the checked address; TLS names the host.
 let dir: string;
-let tls: { key: string; cert: string };
+let tls: Certificate;
 let certFile: string;
 
 beforeAll(() => {
+  tls = selfSignedCertificate('localhost', ['localhost', 'hooks.example.test']);
+  // The CA file a worker is told to trust (NODE_EXTRA_CA_CERTS).
   dir = mkdtempSync(path.join(tmpdir(), 'mailsift-tls-'));
   certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,DNS:hooks.example.test',
-    ],
-    { stdio: 'ignore' },
-  );
-  tls = { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
+  writeFileSync(certFile, tls.cert);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });

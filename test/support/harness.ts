@@ -21,6 +21,8 @@ export interface Harness {
   deps: Deps;
   uploadDir: string;
   account(plan?: PlanName, credits?: number): Promise<TestAccount>;
+  /** The environment of a real API or worker process that shares this harness's database and queues. */
+  processEnv(extra?: Record<string, string>): Record<string, string>;
   startWorkers(): void;
   close(): Promise<void>;
 }
@@ -66,6 +68,14 @@ export async function startHarness(
     async account(plan = 'business', credits = 100_000) {
       const a = await createAccount(deps.db.prisma, { name: `test ${prefix}`, plan, credits });
       return { id: a.id, webhookSecret: a.webhook_secret, live: a.keys.live, test: a.keys.test };
+    },
+    processEnv(extra = {}) {
+      return {
+        DATABASE_URL: config.db.url,
+        QUEUE_PREFIX: config.redis.queuePrefix,
+        LOG_LEVEL: 'silent',
+        ...extra,
+      };
     },
     startWorkers() {
       const workerDeps = createDeps(config, 'worker', logger);

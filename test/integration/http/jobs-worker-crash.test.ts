@@ -37,12 +37,7 @@ beforeAll(async () => {
     WORKER_STALLED_INTERVAL_MS: '1000',
   };
   h = await startHarness(env);
-  env = {
-    ...env,
-    QUEUE_PREFIX: h.config.redis.queuePrefix,
-    DATABASE_URL: h.config.db.url,
-    LOG_LEVEL: 'silent',
-  };
+  env = h.processEnv(env);
   acct = await h.account('business', 1000);
 });
 afterAll(async () => {

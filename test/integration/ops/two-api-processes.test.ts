@@ -9,11 +9,7 @@ const apis: { url: string; child: ChildProcess }[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
-  const env = {
-    DATABASE_URL: h.config.db.url,
-    QUEUE_PREFIX: h.config.redis.queuePrefix,
-    LOG_LEVEL: 'silent',
-  };
+  const env = h.processEnv();
   apis.push(...(await Promise.all([spawnApi(env), spawnApi(env)])));
 });
 afterAll(async () => {

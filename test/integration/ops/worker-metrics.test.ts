@@ -12,12 +12,7 @@ beforeAll(async () => {
   h = await startHarness();
   const port = await freePort();
   metricsUrl = `http://127.0.0.1:${port}`;
-  worker = spawnWorker({
-    WORKER_METRICS_PORT: String(port),
-    QUEUE_PREFIX: h.config.redis.queuePrefix,
-    DATABASE_URL: h.config.db.url,
-    LOG_LEVEL: 'silent',
-  });
+  worker = spawnWorker(h.processEnv({ WORKER_METRICS_PORT: String(port) }));
 });
 afterAll(async () => {
   if (worker) await stopProcess(worker, 'SIGKILL');

@@ -75,13 +75,7 @@ describe('a job’s webhook delivered over https by a worker that trusts the cer
   it('when the job ends, then the event arrives over TLS with SNI `localhost` and a valid signature', async () => {
     const call = api(h.url, acct.test);
     const jobId = await createJobWithWebhook(call, `https://localhost:${r.port}/hook`);
-    worker = spawnWorker({
-      ...FAST_WEBHOOKS,
-      NODE_EXTRA_CA_CERTS: certFile,
-      QUEUE_PREFIX: h.config.redis.queuePrefix,
-      DATABASE_URL: h.config.db.url,
-      LOG_LEVEL: 'silent',
-    });
+    worker = spawnWorker(h.processEnv({ ...FAST_WEBHOOKS, NODE_EXTRA_CA_CERTS: certFile }));
     const [request] = await r.waitForRequests(1, 45_000);
     expect(request!.servername).toBe('localhost');
     expect(verifyWith(acct.webhookSecret, request!)).toMatchObject({

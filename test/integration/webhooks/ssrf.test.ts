@@ -104,13 +104,7 @@ describe('jobs created while private webhooks were allowed, sent by a worker tha
     for (const [, urlFor, refusal] of LITERALS) {
       jobs.push([await createJobWithWebhook(call, urlFor(r.port)), refusal]);
     }
-    worker = spawnWorker({
-      ...FAST_WEBHOOKS,
-      WEBHOOK_ALLOW_PRIVATE: 'false',
-      QUEUE_PREFIX: h.config.redis.queuePrefix,
-      DATABASE_URL: h.config.db.url,
-      LOG_LEVEL: 'silent',
-    });
+    worker = spawnWorker(h.processEnv({ ...FAST_WEBHOOKS, WEBHOOK_ALLOW_PRIVATE: 'false' }));
     for (const [jobId, refusal] of jobs) await expectRefused(h, call, jobId, refusal);
   });
 });

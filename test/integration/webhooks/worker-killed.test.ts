@@ -22,12 +22,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   receiver = await startReceiver();
   h = await startHarness(FAST_WEBHOOKS);
-  env = {
-    ...FAST_WEBHOOKS,
-    QUEUE_PREFIX: h.config.redis.queuePrefix,
-    DATABASE_URL: h.config.db.url,
-    LOG_LEVEL: 'silent',
-  };
+  env = h.processEnv(FAST_WEBHOOKS);
   acct = await h.account('business', 10);
 });
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
-import { admin, dropCounters, expectError, newKey, stateOf } from './helpers.ts';
+import { admin, dropCounters, expectError, newKey, refused } from './helpers.ts';
 
 // API.md's error table, the rows about the caller (401, 402, 403): status, code, details, the
 // envelope, and that a refused request charged and stored nothing. error-table-input.test.ts
@@ -17,14 +17,6 @@ afterAll(async () => {
   if (h) await dropCounters(h);
   await h?.close();
 });
-
-/** Runs a request that must be refused, and checks the account is exactly as it was. */
-async function refused<T>(accountId: string, request: () => Promise<T>): Promise<T> {
-  const before = await stateOf(h, accountId);
-  const res = await request();
-  expect(await stateOf(h, accountId)).toEqual(before);
-  return res;
-}
 
 describe('401: who is calling', () => {
   it('when no key is sent, then MISSING_API_KEY names the four ways to send one', async () => {
@@ -45,7 +37,7 @@ describe('401: who is calling', () => {
     const key = await newKey(h, acct.id, {});
     expect((await api(h.url, key.key)('GET', '/v1/account')).status).toBe(200);
     expect((await admin(h)('PATCH', `/admin/keys/${key.id}`, { disabled: true })).status).toBe(200);
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, key.key)('POST', '/v1/validate', { email: 'a@example.com' }),
     );
     expectError(res, 401, 'API_KEY_DISABLED');
@@ -54,7 +46,7 @@ describe('401: who is calling', () => {
   it('when the key is past expires_at, then API_KEY_EXPIRED with expiredAt', async () => {
     const expiredAt = new Date(Date.now() - 60_000).toISOString();
     const key = await newKey(h, acct.id, { expires_at: expiredAt });
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, key.key)('POST', '/v1/jobs', { emails: ['a@example.com'] }),
     );
     expectError(res, 401, 'API_KEY_EXPIRED', { expiredAt });
@@ -66,18 +58,20 @@ describe('402: the wallet', () => {
     const poor = await h.account('business', 2);
     // 3 unique valid addresses: the duplicate and the invalid one are not charged.
     const emails = ['a@example.com', 'b@example.com', 'c@example.com', ' a@EXAMPLE.com', 'nope'];
-    const res = await refused(poor.id, () => api(h.url, poor.live)('POST', '/v1/jobs', { emails }));
+    const res = await refused(h, poor.id, () =>
+      api(h.url, poor.live)('POST', '/v1/jobs', { emails }),
+    );
     expectError(res, 402, 'INSUFFICIENT_CREDITS', { required: 3, balance: 2 });
   });
 
   it('when the balance cannot cover a sync validation, then INSUFFICIENT_CREDITS and no quota or facts are used', async () => {
     const broke = await h.account('business', 0);
     const call = api(h.url, broke.live);
-    const single = await refused(broke.id, () =>
+    const single = await refused(h, broke.id, () =>
       call('POST', '/v1/validate', { email: 'a@example.com', quick_mode: true }),
     );
     expectError(single, 402, 'INSUFFICIENT_CREDITS', { required: 1, balance: 0 });
-    const batch = await refused(broke.id, () =>
+    const batch = await refused(h, broke.id, () =>
       call('POST', '/v1/validate/batch', {
         emails: ['a@example.com', 'b@example.com', 'a@example.com'],
         quick_mode: true,
@@ -100,7 +94,7 @@ describe('403: what the key may do', () => {
       ['DELETE', '/v1/jobs/job_whatever', undefined],
     ];
     for (const [method, path, body] of writes) {
-      const res = await refused(acct.id, () => api(h.url, reader.key)(method, path, body));
+      const res = await refused(h, acct.id, () => api(h.url, reader.key)(method, path, body));
       expectError(res, 403, 'INSUFFICIENT_SCOPE', {
         requiredScope: 'validate:write',
         availableScopes: ['validate:read'],
@@ -126,7 +120,7 @@ describe('403: what the key may do', () => {
 
   it('when the client IP is outside the allowlist, then IP_NOT_ALLOWED, and X-Forwarded-For is ignored without TRUST_PROXY', async () => {
     const fenced = await newKey(h, acct.id, { ip_allowlist: ['10.0.0.0/8', '2001:db8::/32'] });
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, fenced.key)(
         'POST',
         '/v1/validate',
@@ -190,7 +184,7 @@ describe('403: what the key may do', () => {
     const call = api(h.url, growth.live);
     const details = { feature: 'smtp', currentTier: 'growth', requiredTier: 'business' };
     expectError(
-      await refused(growth.id, () =>
+      await refused(h, growth.id, () =>
         call('POST', '/v1/validate', { email: 'a@example.com', smtp: true }),
       ),
       403,
@@ -198,7 +192,7 @@ describe('403: what the key may do', () => {
       details,
     );
     expectError(
-      await refused(growth.id, () =>
+      await refused(h, growth.id, () =>
         call('POST', '/v1/validate/batch', { emails: ['a@example.com'], smtp: true }),
       ),
       403,
@@ -206,7 +200,7 @@ describe('403: what the key may do', () => {
       details,
     );
     expectError(
-      await refused(growth.id, () =>
+      await refused(h, growth.id, () =>
         call('POST', '/v1/jobs', { emails: ['a@example.com'], smtp: true }),
       ),
       403,

@@ -6,7 +6,7 @@ import {
   type Harness,
   type TestAccount,
 } from '../../support/harness.ts';
-import { dropCounters, expectError, stateOf } from './helpers.ts';
+import { dropCounters, expectError, refused, stateOf } from './helpers.ts';
 
 // API.md's error table, the rows about the request itself (400, 404, 409, 413, 415): status,
 // code, details, the envelope, and that a refused request charged and stored nothing.
@@ -30,17 +30,9 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Runs a request that must be refused, and checks the account is exactly as it was. */
-async function refused<T>(accountId: string, request: () => Promise<T>): Promise<T> {
-  const before = await stateOf(h, accountId);
-  const res = await request();
-  expect(await stateOf(h, accountId)).toEqual(before);
-  return res;
-}
-
 describe('400: the request itself is wrong', () => {
   it('when an emails entry is not a non-empty string, then VALIDATION_ERROR maps each bad index', async () => {
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/jobs', { emails: ['a@example.com', 5, ' '] }),
     );
     expectError(res, 400, 'VALIDATION_ERROR', {
@@ -51,14 +43,18 @@ describe('400: the request itself is wrong', () => {
   it('when a job has neither csv_file nor emails, or both, then MISSING_INPUT says what to send', async () => {
     const call = api(h.url, acct.live);
     for (const body of [{}, { name: 'x' }]) {
-      const res = await refused(acct.id, () => call('POST', '/v1/jobs', body));
+      const res = await refused(h, acct.id, () => call('POST', '/v1/jobs', body));
       expectError(res, 400, 'MISSING_INPUT');
       expect(res.json.error.message).toBe(
         "Provide either a 'csv_file' upload or an 'emails' list.",
       );
     }
     const both = csvForm('email\na@example.com\n', { emails: 'b@example.com' });
-    expectError(await refused(acct.id, () => call('POST', '/v1/jobs', both)), 400, 'MISSING_INPUT');
+    expectError(
+      await refused(h, acct.id, () => call('POST', '/v1/jobs', both)),
+      400,
+      'MISSING_INPUT',
+    );
   });
 
   // INVALID_CSV's `line` is the physical line of the file (1-based): blank lines and the lines
@@ -69,7 +65,7 @@ describe('400: the request itself is wrong', () => {
       0xe9, // é in Latin-1: not UTF-8
       ...Buffer.from('@example.com,x\nb@example.com,y\n'),
     ]);
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/jobs', csvForm(latin1)),
     );
     expectError(res, 400, 'INVALID_CSV', { line: 5 });
@@ -85,7 +81,7 @@ describe('400: the request itself is wrong', () => {
       '\r\n' + // 5
       'b@example.com,"never closed\r\n' + // 6
       'c@example.com,x\r\n'; // 7
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/jobs', csvForm(csv)),
     );
     expectError(res, 400, 'INVALID_CSV', { line: 6 });
@@ -93,7 +89,7 @@ describe('400: the request itself is wrong', () => {
   });
 
   it('when the upload holds a NUL byte, then INVALID_CSV names its line', async () => {
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/jobs', csvForm('email\n\na\u0000@example.com\n')),
     );
     expectError(res, 400, 'INVALID_CSV', { line: 3 });
@@ -102,28 +98,32 @@ describe('400: the request itself is wrong', () => {
   it('when sync validation has no email, then MISSING_EMAIL (single, batch and enrichment)', async () => {
     const call = api(h.url, acct.live);
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/validate', {})),
+      await refused(h, acct.id, () => call('POST', '/v1/validate', {})),
       400,
       'MISSING_EMAIL',
     );
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/validate', { email: null })),
+      await refused(h, acct.id, () => call('POST', '/v1/validate', { email: null })),
       400,
       'MISSING_EMAIL',
     );
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/validate/batch', {})),
+      await refused(h, acct.id, () => call('POST', '/v1/validate/batch', {})),
       400,
       'MISSING_EMAIL',
     );
-    expectError(await refused(acct.id, () => call('GET', '/v1/enrichment')), 400, 'MISSING_EMAIL');
+    expectError(
+      await refused(h, acct.id, () => call('GET', '/v1/enrichment')),
+      400,
+      'MISSING_EMAIL',
+    );
   });
 
   it('when the email is not a non-empty string, then INVALID_EMAIL', async () => {
     const call = api(h.url, acct.live);
     for (const email of [42, '', '   ', ['a@example.com'], { a: 1 }]) {
       expectError(
-        await refused(acct.id, () => call('POST', '/v1/validate', { email })),
+        await refused(h, acct.id, () => call('POST', '/v1/validate', { email })),
         400,
         'INVALID_EMAIL',
       );
@@ -131,7 +131,7 @@ describe('400: the request itself is wrong', () => {
   });
 
   it('when a batch is empty, then BATCH_EMPTY with submitted and maximum', async () => {
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/validate/batch', { emails: [] }),
     );
     expectError(res, 400, 'BATCH_EMPTY', { submitted: 0, maximum: 100 });
@@ -139,7 +139,7 @@ describe('400: the request itself is wrong', () => {
 
   it('when a batch holds 101 addresses, then BATCH_TOO_LARGE with submitted and maximum', async () => {
     const emails = Array.from({ length: 101 }, (_, i) => `user${i}@example.com`);
-    const res = await refused(acct.id, () =>
+    const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/validate/batch', { emails }),
     );
     expectError(res, 400, 'BATCH_TOO_LARGE', { submitted: 101, maximum: 100 });
@@ -169,7 +169,7 @@ describe('404, 409, 413, 415', () => {
     expect(first.status).toBe(201);
     const again = await call('POST', '/v1/jobs', { emails: ['a@example.com'] }, headers);
     expect({ status: again.status, id: again.json.id }).toEqual({ status: 201, id: first.json.id });
-    const res = await refused(payer.id, () =>
+    const res = await refused(h, payer.id, () =>
       call('POST', '/v1/jobs', { emails: ['b@example.com'] }, headers),
     );
     expectError(res, 409, 'IDEMPOTENCY_CONFLICT');
@@ -187,28 +187,28 @@ describe('404, 409, 413, 415', () => {
     const call = api(h.url, acct.live);
     const big = { emails: ['a@example.com'], name: 'x'.repeat(MAX_BYTES) };
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/jobs', big)),
+      await refused(h, acct.id, () => call('POST', '/v1/jobs', big)),
       413,
       'PAYLOAD_TOO_LARGE',
       { maximum: MAX_BYTES },
     );
     const bigFile = csvForm(`email\n${'a@example.com\n'.repeat(400)}`);
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/jobs', bigFile)),
+      await refused(h, acct.id, () => call('POST', '/v1/jobs', bigFile)),
       413,
       'PAYLOAD_TOO_LARGE',
       { maximum: MAX_BYTES },
     );
     const rows = Array.from({ length: MAX_ROWS + 1 }, (_, i) => `u${i}@example.com`);
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/jobs', { emails: rows })),
+      await refused(h, acct.id, () => call('POST', '/v1/jobs', { emails: rows })),
       413,
       'PAYLOAD_TOO_LARGE',
       { maximum: MAX_ROWS },
     );
     const longCsv = csvForm(`email\n${rows.join('\n')}\n`);
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/jobs', longCsv)),
+      await refused(h, acct.id, () => call('POST', '/v1/jobs', longCsv)),
       413,
       'PAYLOAD_TOO_LARGE',
       { maximum: MAX_ROWS },
@@ -219,17 +219,17 @@ describe('404, 409, 413, 415', () => {
     const call = api(h.url, acct.live);
     const text = { 'content-type': 'text/plain' };
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/jobs', 'a@example.com', text)),
+      await refused(h, acct.id, () => call('POST', '/v1/jobs', 'a@example.com', text)),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/validate', 'a@example.com', text)),
+      await refused(h, acct.id, () => call('POST', '/v1/validate', 'a@example.com', text)),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );
     expectError(
-      await refused(acct.id, () => call('POST', '/v1/validate/batch', 'a@example.com', text)),
+      await refused(h, acct.id, () => call('POST', '/v1/validate/batch', 'a@example.com', text)),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );

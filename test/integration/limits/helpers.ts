@@ -86,6 +86,18 @@ export async function stateOf(h: Harness, accountId: string) {
 }
 
 /** The operator API: keys with scopes, allowlists, expiry; disabling; top-ups. */
+/** Runs a request that must be refused, and checks the account is exactly as it was. */
+export async function refused<T>(
+  h: Harness,
+  accountId: string,
+  request: () => Promise<T>,
+): Promise<T> {
+  const before = await stateOf(h, accountId);
+  const res = await request();
+  expect(await stateOf(h, accountId)).toEqual(before);
+  return res;
+}
+
 export function admin(h: Harness) {
   return api(h.url, ADMIN_TOKEN);
 }

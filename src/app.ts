@@ -2,6 +2,7 @@ import express from 'express';
 import type { Deps } from './deps.ts';
 import { adminRouter } from './http/routes/admin.routes.ts';
 import { healthRouter } from './http/routes/health.routes.ts';
+import { openApiRouter } from './http/routes/openapi.routes.ts';
 import { jobsRouter } from './http/routes/jobs.routes.ts';
 import { accountRouter } from './http/routes/account.routes.ts';
 import { enrichmentRouter } from './http/routes/enrichment.routes.ts';
@@ -29,6 +30,7 @@ export function buildApp(deps: Deps): express.Express {
     next();
   });
   app.use(healthRouter(deps));
+  app.use(openApiRouter());
   const token = deps.config.http.adminToken;
   if (token) app.use('/admin', adminRouter(deps, token));
   const v1 = express.Router();

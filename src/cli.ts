@@ -10,7 +10,7 @@ import {
 } from './domain/accounts/manage-accounts.ts';
 import { DomainError } from './domain/errors.ts';
 import { rotateWebhookSecret } from './domain/webhooks/rotate-secret.ts';
-import { accountBody, keyBody } from './http/routes/admin.routes.ts';
+import { accountBody, keyBody } from './http/schemas/admin.schemas.ts';
 
 const USAGE = `mailsift operator CLI (the same actions as the /admin routes)
 

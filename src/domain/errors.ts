@@ -2,33 +2,35 @@
  * Errors of the domain. They know nothing of HTTP: the same code runs in workers. The one table
  * in src/http/middleware/errors.ts maps each code to a status and the envelope of API.md.
  */
-export type ErrorCode =
-  | 'VALIDATION_ERROR'
-  | 'MISSING_INPUT'
-  | 'INVALID_CSV'
-  | 'MISSING_EMAIL'
-  | 'INVALID_EMAIL'
-  | 'BATCH_EMPTY'
-  | 'BATCH_TOO_LARGE'
-  | 'MISSING_API_KEY'
-  | 'INVALID_API_KEY'
-  | 'API_KEY_DISABLED'
-  | 'API_KEY_EXPIRED'
-  | 'INSUFFICIENT_CREDITS'
-  | 'INSUFFICIENT_SCOPE'
-  | 'IP_NOT_ALLOWED'
-  | 'FEATURE_NOT_AVAILABLE'
-  | 'NOT_FOUND'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'RATE_LIMIT_EXCEEDED'
-  | 'DAILY_LIMIT_EXCEEDED'
-  | 'QUOTA_EXCEEDED'
-  | 'GRACE_PERIOD_EXCEEDED'
-  | 'INTERNAL_ERROR'
-  | 'VALIDATION_TIMEOUT'
-  | 'SERVICE_UNAVAILABLE';
+export const errorCodes = [
+  'VALIDATION_ERROR',
+  'MISSING_INPUT',
+  'INVALID_CSV',
+  'MISSING_EMAIL',
+  'INVALID_EMAIL',
+  'BATCH_EMPTY',
+  'BATCH_TOO_LARGE',
+  'MISSING_API_KEY',
+  'INVALID_API_KEY',
+  'API_KEY_DISABLED',
+  'API_KEY_EXPIRED',
+  'INSUFFICIENT_CREDITS',
+  'INSUFFICIENT_SCOPE',
+  'IP_NOT_ALLOWED',
+  'FEATURE_NOT_AVAILABLE',
+  'NOT_FOUND',
+  'IDEMPOTENCY_CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMIT_EXCEEDED',
+  'DAILY_LIMIT_EXCEEDED',
+  'QUOTA_EXCEEDED',
+  'GRACE_PERIOD_EXCEEDED',
+  'INTERNAL_ERROR',
+  'VALIDATION_TIMEOUT',
+  'SERVICE_UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
 
 export class DomainError extends Error {
   override name = 'DomainError';

@@ -1,19 +1,63 @@
+import { z } from 'zod';
 import type { Job } from '../../generated/prisma/client.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const isoTime = z.iso.datetime({ offset: true });
+
+export const jobStatuses = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+
+/**
+ * The job resource of API.md, as a zod schema: the OpenAPI document is generated from it and
+ * `toJobResource` must return exactly its type, so the two cannot drift.
+ */
+export const jobResourceSchema = z
+  .object({
+    id: z.string().meta({ example: 'job_4fKq8ZbX2mN7pR1sT9vW3yA5' }),
+    object: z.literal('job'),
+    name: z.string().nullable(),
+    source: z.enum(['csv_file', 'emails']),
+    status: z.enum(jobStatuses),
+    total: z.int().min(0).describe('Rows in the input (duplicates and invalid syntax included).'),
+    unique: z.int().min(0).describe('Distinct addresses after normalisation.'),
+    processed: z.int().min(0),
+    progress: z.int().min(0).max(100).describe('processed / total, in percent, rounded down.'),
+    counts: z.object({
+      deliverable: z.int().min(0),
+      undeliverable: z.int().min(0),
+      risky: z.int().min(0),
+      unknown: z.int().min(0),
+    }),
+    credits_reserved: z.int().min(0),
+    credits_charged: z
+      .int()
+      .min(0)
+      .describe('Final when the job ends (unknown verdicts refunded).'),
+    webhook_url: z.string().nullable(),
+    mode: z.enum(['live', 'test']),
+    smtp: z.boolean().describe('Whether the SMTP probe runs for this job.'),
+    quick_mode: z.boolean(),
+    created_at: isoTime,
+    started_at: isoTime.nullable(),
+    completed_at: isoTime.nullable(),
+    links: z.object({ self: z.string(), results: z.string(), download: z.string() }),
+  })
+  .meta({ id: 'Job', description: 'A cleaning job: one uploaded file or list of addresses.' });
+
+export type JobResource = z.infer<typeof jobResourceSchema>;
 
 /**
  * The job resource of API.md. Pure, and here rather than in http/ because webhook events (built
  * by the domain, inside the transaction that ends a job) carry the same resource as GET /v1/jobs.
  */
-export function toJobResource(job: Job) {
+export function toJobResource(job: Job): JobResource {
   const self = `/v1/jobs/${job.id}`;
   return {
     id: job.id,
     object: 'job',
     name: job.name,
-    source: job.source,
-    status: job.status,
+    // Stored as text; the columns only ever hold these values (create-job, settle-job).
+    source: job.source as JobResource['source'],
+    status: job.status as JobResource['status'],
     total: job.total,
     unique: job.uniqueCount,
     processed: job.processed,
@@ -27,14 +71,12 @@ export function toJobResource(job: Job) {
     credits_reserved: job.creditsReserved,
     credits_charged: job.creditsCharged,
     webhook_url: job.webhookUrl,
-    mode: job.mode,
+    mode: job.mode as JobResource['mode'],
     smtp: job.smtp,
     quick_mode: job.quickMode,
-    created_at: iso(job.createdAt),
+    created_at: job.createdAt.toISOString(),
     started_at: iso(job.startedAt),
     completed_at: iso(job.completedAt),
     links: { self, results: `${self}/results`, download: `${self}/results.csv` },
   };
 }
-
-export type JobResource = ReturnType<typeof toJobResource>;

@@ -1,9 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { DomainError, validationError, type ErrorCode } from '../../domain/errors.ts';
+import type { ErrorEnvelope } from '../schemas/errors.responses.ts';
 
 /** The one table from domain error codes to HTTP statuses (API.md's error table). */
-const statusOf: Record<ErrorCode, number> = {
+export const statusOf: Record<ErrorCode, number> = {
   VALIDATION_ERROR: 400,
   MISSING_INPUT: 400,
   INVALID_CSV: 400,
@@ -45,7 +46,7 @@ export function sendError(res: Response, err: DomainError): void {
       ...(err.details === undefined ? {} : { details: err.details }),
     },
     timestamp: new Date().toISOString(),
-  });
+  } satisfies ErrorEnvelope);
 }
 
 const UNAVAILABLE_CODES = new Set([

@@ -8,10 +8,16 @@ import {
   createApiKey,
   disableApiKey,
 } from '../../domain/accounts/manage-accounts.ts';
-import { allScopes } from '../../domain/accounts/keys.ts';
-import { planNames } from '../../domain/billing/plans.ts';
 import { DomainError, validationError } from '../../domain/errors.ts';
 import { rotateWebhookSecret } from '../../domain/webhooks/rotate-secret.ts';
+import { accountBody, creditsBody, keyBody, keyStateBody } from '../schemas/admin.schemas.ts';
+import type {
+  Balance,
+  CreatedAccount,
+  CreatedKey,
+  KeyState,
+  RotatedSecret,
+} from '../schemas/admin.responses.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -35,34 +41,6 @@ function body<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
   throw validationError(fields);
 }
 
-export const accountBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  plan: z.enum(planNames as [string, ...string[]]).default('free'),
-  credits: z.number().int().min(0).max(1_000_000_000).default(0),
-});
-export const keyBody = z.object({
-  mode: z.enum(['live', 'test']).default('live'),
-  scopes: z
-    .array(z.enum(allScopes as [string, ...string[]]))
-    .min(1)
-    .optional(),
-  ip_allowlist: z
-    .array(
-      z
-        .string()
-        .refine(
-          (s) =>
-            z.cidrv4().safeParse(s).success ||
-            z.cidrv6().safeParse(s).success ||
-            z.ipv4().safeParse(s).success ||
-            z.ipv6().safeParse(s).success,
-          'Must be an IP address or CIDR.',
-        ),
-    )
-    .optional(),
-  expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
-});
-
 /** Operator routes; mounted only when ADMIN_TOKEN is set (otherwise they are 404). */
 export function adminRouter(deps: Deps, token: string): Router {
   const router = Router();
@@ -76,9 +54,11 @@ export function adminRouter(deps: Deps, token: string): Router {
       plan: b.plan as never,
       credits: b.credits,
     });
-    res
-      .status(201)
-      .json({ id: account.id, webhook_secret: account.webhook_secret, keys: account.keys });
+    res.status(201).json({
+      id: account.id,
+      webhook_secret: account.webhook_secret,
+      keys: account.keys,
+    } satisfies CreatedAccount);
   });
 
   router.post('/accounts/:id/keys', async (req, res) => {
@@ -89,24 +69,26 @@ export function adminRouter(deps: Deps, token: string): Router {
       ipAllowlist: b.ip_allowlist ?? [],
       expiresAt: b.expires_at ? new Date(b.expires_at) : null,
     });
-    res.status(201).json(key);
+    res.status(201).json(key satisfies CreatedKey);
   });
 
   router.patch('/keys/:id', async (req, res) => {
-    const b = body(z.object({ disabled: z.boolean() }), req.body);
-    res.json(await disableApiKey(prisma, req.params.id, b.disabled));
+    const b = body(keyStateBody, req.body);
+    const key = await disableApiKey(prisma, req.params.id, b.disabled);
+    res.json({
+      id: key.id,
+      disabled: key.disabled,
+      disabled_at: key.disabled_at?.toISOString() ?? null,
+    } satisfies KeyState);
   });
 
   router.post('/accounts/:id/credits', async (req, res) => {
-    const b = body(
-      z.object({ amount: z.number().int().min(-1_000_000_000).max(1_000_000_000) }),
-      req.body,
-    );
-    res.json(await addCredits(prisma, req.params.id, b.amount));
+    const b = body(creditsBody, req.body);
+    res.json((await addCredits(prisma, req.params.id, b.amount)) satisfies Balance);
   });
 
   router.post('/accounts/:id/webhook-secret/rotate', async (req, res) => {
-    res.json(await rotateWebhookSecret(prisma, req.params.id));
+    res.json((await rotateWebhookSecret(prisma, req.params.id)) satisfies RotatedSecret);
   });
   return router;
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Deps } from '../../deps.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { metricsText, metricsContentType } from '../../lib/metrics.ts';
+import type { Health, Ready } from '../schemas/admin.responses.ts';
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -20,7 +21,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export function healthRouter(deps: Deps): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies Health);
   });
   router.get('/readyz', async (_req, res) => {
     const [redis, postgres] = await Promise.all([
@@ -44,7 +45,7 @@ export function healthRouter(deps: Deps): Router {
         5,
       );
     }
-    res.json({ status: 'ready', redis: 'ok', postgres: 'ok' });
+    res.json({ status: 'ready', redis: 'ok', postgres: 'ok' } satisfies Ready);
   });
   router.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metricsContentType);

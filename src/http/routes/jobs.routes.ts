@@ -18,6 +18,7 @@ import { scope } from '../middleware/auth.ts';
 import { isPathDecodeError } from '../middleware/errors.ts';
 import { countedUpload, countingDiskStorage } from '../middleware/upload-storage.ts';
 import { toJobResource, toResult } from '../schemas/jobs.mappers.ts';
+import type { JobList, ResultPage, WebhookAttemptList } from '../schemas/jobs.responses.ts';
 import { toWebhookAttempt } from '../schemas/webhooks.mappers.ts';
 import {
   downloadQuery,
@@ -102,7 +103,7 @@ export function jobsRouter(deps: Deps): Router {
 
   router.get('/', scope('validate:read'), async (req, res) => {
     const page = await listJobs(prisma, authOf(req), listJobsQuery(req.query));
-    res.json({ data: page.data.map(toJobResource), has_more: page.hasMore });
+    res.json({ data: page.data.map(toJobResource), has_more: page.hasMore } satisfies JobList);
   });
 
   router.get('/:id', scope('validate:read'), async (req, res) => {
@@ -116,7 +117,7 @@ export function jobsRouter(deps: Deps): Router {
       req.params.id as string,
       resultsQuery(req.query),
     );
-    res.json({ data: page.data.map(toResult), next_cursor: page.nextCursor });
+    res.json({ data: page.data.map(toResult), next_cursor: page.nextCursor } satisfies ResultPage);
   });
 
   router.get('/:id/results.csv', scope('validate:read'), async (req, res) => {
@@ -148,7 +149,7 @@ export function jobsRouter(deps: Deps): Router {
 
   router.get('/:id/webhooks', scope('validate:read'), async (req, res) => {
     const attempts = await listWebhookAttempts(prisma, authOf(req), req.params.id as string);
-    res.json({ data: attempts.map(toWebhookAttempt) });
+    res.json({ data: attempts.map(toWebhookAttempt) } satisfies WebhookAttemptList);
   });
 
   router.delete('/:id', scope('validate:write'), async (req, res) => {

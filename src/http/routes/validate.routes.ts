@@ -6,6 +6,7 @@ import { authOf } from '../context.ts';
 import { scope } from '../middleware/auth.ts';
 import { batchInput, validateInput } from '../schemas/validate.schemas.ts';
 import { toSyncResult } from '../schemas/validate.mappers.ts';
+import type { BatchResponse, ValidateResponse } from '../schemas/validate.responses.ts';
 
 /** JSON only; 100 addresses of 320 characters fit well within the limit. */
 function jsonBody(): RequestHandler {
@@ -21,12 +22,18 @@ export function validateRouter(deps: Deps): Router {
 
   router.post('/', scope('validate:write'), jsonBody(), async (req, res) => {
     const out = await validateEmails(deps, authOf(req), validateInput(req.body), req.id);
-    res.json({ result: toSyncResult(out.results[0]!), remaining_credits: out.remainingCredits });
+    res.json({
+      result: toSyncResult(out.results[0]!),
+      remaining_credits: out.remainingCredits,
+    } satisfies ValidateResponse);
   });
 
   router.post('/batch', scope('validate:write'), jsonBody(), async (req, res) => {
     const out = await validateEmails(deps, authOf(req), batchInput(req.body), req.id);
-    res.json({ results: out.results.map(toSyncResult), remaining_credits: out.remainingCredits });
+    res.json({
+      results: out.results.map(toSyncResult),
+      remaining_credits: out.remainingCredits,
+    } satisfies BatchResponse);
   });
 
   return router;

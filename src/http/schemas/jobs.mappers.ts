@@ -1,5 +1,5 @@
 import type { ResultRow } from '../../data/jobs.repository.ts';
-import type { Checks } from '../../validation/types.ts';
+import type { Checks, Result } from './jobs.responses.ts';
 
 // The job resource lives in the domain: webhook events carry it too.
 export { toJobResource } from '../../domain/jobs/job-resource.ts';
@@ -27,16 +27,17 @@ function orderedChecks(raw: unknown): Checks | null {
 }
 
 /** The result resource of API.md (a duplicate carries its first occurrence's verdict). */
-export function toResult(row: ResultRow) {
+export function toResult(row: ResultRow): Result {
   return {
     index: row.idx,
     email: row.email,
     normalized: row.normalized,
-    status: row.status,
-    reason: row.reason,
+    // Written by the engine, whose VerdictStatus / VerdictReason are these enums.
+    status: row.status as Result['status'],
+    reason: row.reason as Result['reason'],
     did_you_mean: row.did_you_mean,
     duplicate_of: row.duplicate_of,
     checks: orderedChecks(row.checks),
-    duration_ms: row.duplicate_of === null ? row.duration_ms : 0,
+    duration_ms: row.duplicate_of === null ? (row.duration_ms ?? 0) : 0,
   };
 }

@@ -14,6 +14,59 @@ type Common = Omit<
   'source' | 'filePath' | 'emails' | 'emailColumn' | 'idempotencyKey'
 >;
 
+/**
+ * The bodies POST /v1/jobs accepts, as the OpenAPI document shows them. The parsers below check
+ * them by hand (for API.md's field map keyed by index and its MISSING_INPUT rule); they read the
+ * fields through `JobFields`, so a field renamed here no longer compiles there.
+ */
+const jobOptions = {
+  name: z.string().max(200).nullable().optional().describe('A label for the job.'),
+  webhook_url: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('Called once when the job ends (`job.completed` / `job.failed`).'),
+  smtp: z.boolean().optional().describe("Run the SMTP probe (default: the plan's setting)."),
+  quick_mode: z.boolean().optional().describe('Skip the SMTP probe.'),
+};
+
+export const createJobJsonSchema = z.object({
+  emails: z
+    .array(z.string().min(1).max(MAX_EMAIL_LENGTH))
+    .min(1)
+    .describe('The addresses, at most MAX_EMAILS_PER_JOB.'),
+  ...jobOptions,
+});
+
+const formFlag = z.enum(['true', 'false', '1', '0']);
+
+export const createJobFormSchema = z.object({
+  csv_file: z
+    .string()
+    .meta({ contentMediaType: 'text/csv' })
+    .optional()
+    .describe('The CSV file (UTF-8; `,` `;` or tab delimited). Either this or `emails`.'),
+  emails: z
+    .array(z.string().min(1).max(MAX_EMAIL_LENGTH))
+    .optional()
+    .describe('Addresses as repeated form fields, instead of a file.'),
+  email_column: z
+    .string()
+    .optional()
+    .describe('Header name, or 0-based index, of the column holding the addresses.'),
+  name: jobOptions.name,
+  webhook_url: jobOptions.webhook_url,
+  smtp: formFlag.optional().describe(jobOptions.smtp.description ?? ''),
+  quick_mode: formFlag.optional().describe(jobOptions.quick_mode.description ?? ''),
+});
+
+type JobFields = Partial<
+  Record<
+    keyof z.input<typeof createJobJsonSchema> | keyof z.input<typeof createJobFormSchema>,
+    unknown
+  >
+>;
+
 function fail(fields: FieldErrors): never {
   throw validationError(fields);
 }
@@ -26,7 +79,7 @@ function boolField(fields: FieldErrors, name: string, v: unknown): boolean | und
   return undefined;
 }
 
-function common(body: Record<string, unknown>, fields: FieldErrors): Common {
+function common(body: JobFields, fields: FieldErrors): Common {
   const name = body.name;
   if (name !== undefined && name !== null && (typeof name !== 'string' || name.length > 200)) {
     fields.name = ['Must be a string of at most 200 characters.'];
@@ -75,7 +128,7 @@ export function jobInputFromJson(
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     fail({ body: ['Must be a JSON object.'] });
   }
-  const b = body as Record<string, unknown>;
+  const b = body as JobFields;
   if (b.emails === undefined || b.csv_file !== undefined) throw missingInput();
   const fields: FieldErrors = {};
   const c = common(b, fields);
@@ -96,7 +149,7 @@ export function jobInputFromMultipart(
   maxEmails: number,
   counted?: { emailColumn: string | number | undefined; result: Promise<InputCount> },
 ): CreateJobInput {
-  const b = body ?? {};
+  const b: JobFields = body ?? {};
   const hasEmails = b.emails !== undefined;
   if (!file === !hasEmails) throw missingInput();
   const fields: FieldErrors = {};
@@ -131,29 +184,32 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> 
   fail(fields);
 }
 
-export const listJobsQuery = (q: unknown) =>
-  parseQuery(
-    z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      starting_after: z.string().refine(isJobId, 'Not a job id.').optional(),
-    }),
-    q,
-  );
+// The query schemas are exported: the OpenAPI document describes the parameters from them.
+export const listJobsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size.'),
+  starting_after: z
+    .string()
+    .refine(isJobId, 'Not a job id.')
+    .optional()
+    .describe('A job id: the page starts after it (the last id of the previous page).'),
+});
 
-export const resultsQuery = (q: unknown) =>
-  parseQuery(
-    z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-      cursor: z
-        .string()
-        .regex(/^\d{1,10}$/, 'Not a cursor returned by this API.')
-        .transform(Number)
-        .refine((n) => n <= 2_147_483_647, 'Not a cursor returned by this API.')
-        .optional(),
-      status: statusEnum.optional(),
-    }),
-    q,
-  );
+export const resultsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Page size.'),
+  cursor: z
+    .string()
+    .regex(/^\d{1,10}$/, 'Not a cursor returned by this API.')
+    .transform(Number)
+    .refine((n) => n <= 2_147_483_647, 'Not a cursor returned by this API.')
+    .optional()
+    .describe('`next_cursor` of the previous page.'),
+  status: statusEnum.optional().describe('Only results with this verdict.'),
+});
 
-export const downloadQuery = (q: unknown) =>
-  parseQuery(z.object({ status: statusEnum.optional() }), q);
+export const downloadQuerySchema = z.object({
+  status: statusEnum.optional().describe('Only rows with this verdict.'),
+});
+
+export const listJobsQuery = (q: unknown) => parseQuery(listJobsQuerySchema, q);
+export const resultsQuery = (q: unknown) => parseQuery(resultsQuerySchema, q);
+export const downloadQuery = (q: unknown) => parseQuery(downloadQuerySchema, q);

@@ -3,9 +3,11 @@ import type { UsageReport } from '../../domain/limits/email-usage.ts';
 import type { Enrichment } from '../../domain/validate/enrich-email.ts';
 import type { SyncResult } from '../../domain/validate/validate-emails.ts';
 import { toResult } from './jobs.mappers.ts';
+import type { Result } from './jobs.responses.ts';
+import type { AccountResponse, EnrichmentResponse } from './validate.responses.ts';
 
 /** A synchronous result has exactly the shape of a job's result (API.md). */
-export function toSyncResult(r: SyncResult) {
+export function toSyncResult(r: SyncResult): Result {
   return toResult({
     idx: r.index,
     email: r.email,
@@ -20,7 +22,11 @@ export function toSyncResult(r: SyncResult) {
   });
 }
 
-export function toAccount(a: { auth: AuthContext; remainingCredits: number; usage: UsageReport }) {
+export function toAccount(a: {
+  auth: AuthContext;
+  remainingCredits: number;
+  usage: UsageReport;
+}): AccountResponse {
   return {
     id: a.auth.accountId,
     name: a.auth.accountName,
@@ -44,11 +50,11 @@ export function toAccount(a: { auth: AuthContext; remainingCredits: number; usag
   };
 }
 
-export function toEnrichment(e: Enrichment) {
+export function toEnrichment(e: Enrichment): EnrichmentResponse {
   if (!e.found) {
     return {
       success: true,
-      status: 'not_found',
+      status: 'not_found' as const,
       message: 'Email not found',
       remaining_credits: e.remainingCredits,
     };
@@ -59,8 +65,9 @@ export function toEnrichment(e: Enrichment) {
     status: 'found',
     email: e.normalized,
     result: {
-      status: e.status,
-      reason: e.reason,
+      // Stored from the engine's verdict, whose status and reason are these enums.
+      status: e.status as Result['status'],
+      reason: e.reason as Result['reason'],
       did_you_mean: e.didYouMean,
       checks: c,
       source: e.source,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
 import type { ValidateInput } from '../../domain/validate/validate-emails.ts';
 
@@ -5,9 +6,27 @@ import type { ValidateInput } from '../../domain/validate/validate-emails.ts';
 export const MAX_BATCH = 100;
 const MAX_EMAIL_LENGTH = 320;
 
-function options(body: Record<string, unknown>): Omit<ValidateInput, 'emails'> {
+const flags = {
+  quick_mode: z.boolean().optional().describe('Skip the SMTP probe (syntax, DNS and lists only).'),
+  smtp: z.boolean().optional().describe("Run the SMTP probe (default: the plan's setting)."),
+};
+
+/** The bodies as the OpenAPI document shows them; the parsers read fields through their keys. */
+export const validateBodySchema = z.object({
+  email: z.string().min(1).max(MAX_EMAIL_LENGTH),
+  ...flags,
+});
+export const batchBodySchema = z.object({
+  emails: z.array(z.string().min(1).max(MAX_EMAIL_LENGTH)).min(1).max(MAX_BATCH),
+  ...flags,
+});
+type Fields = Partial<
+  Record<keyof z.input<typeof validateBodySchema> | keyof z.input<typeof batchBodySchema>, unknown>
+>;
+
+function options(body: Fields): Omit<ValidateInput, 'emails'> {
   const fields: FieldErrors = {};
-  const flag = (name: string): boolean | undefined => {
+  const flag = (name: keyof typeof flags): boolean | undefined => {
     const v = body[name];
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'boolean') return v;
@@ -20,11 +39,11 @@ function options(body: Record<string, unknown>): Omit<ValidateInput, 'emails'> {
   return { smtp, quickMode };
 }
 
-function object(body: unknown): Record<string, unknown> {
+function object(body: unknown): Fields {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body))
     throw validationError({ body: ['Must be a JSON object.'] });
-  return body as Record<string, unknown>;
+  return body;
 }
 
 /** `POST /v1/validate`: `{ email, quick_mode?, smtp? }`. */
@@ -75,8 +94,14 @@ export function batchInput(raw: unknown): ValidateInput {
   return { emails: emails as string[], ...options(body) };
 }
 
+export const enrichmentQuerySchema = z.object({
+  email: z.string().min(1).max(MAX_EMAIL_LENGTH).describe('The address to look up.'),
+});
+
 /** `GET /v1/enrichment?email=`. */
-export function enrichmentEmail(query: Record<string, unknown>): string {
+export function enrichmentEmail(
+  query: Partial<Record<keyof z.input<typeof enrichmentQuerySchema>, unknown>>,
+): string {
   const email = query.email;
   if (email === undefined || email === '') {
     throw new DomainError('MISSING_EMAIL', "Provide the address as the 'email' query parameter.");

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Response bodies of the operator routes and the health probes (API.md "Admin", "Operations"). */
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const createdAccountSchema = z
+  .object({
+    id: z.string(),
+    webhook_secret: z.string().describe('`whsec_` + base64; signs the webhooks of this account.'),
+    keys: z
+      .object({ live: z.string(), test: z.string() })
+      .describe('Plain keys, shown only now (stored hashed).'),
+  })
+  .meta({ id: 'CreatedAccount' });
+
+export const createdKeySchema = z
+  .object({ id: z.string(), key: z.string().describe('The plain key, shown only now.') })
+  .meta({ id: 'CreatedKey' });
+
+export const keyStateSchema = z
+  .object({ id: z.string(), disabled: z.boolean(), disabled_at: isoTime.nullable() })
+  .meta({ id: 'KeyState' });
+
+export const balanceSchema = z.object({ balance: z.int().min(0) }).meta({ id: 'Balance' });
+
+export const rotatedSecretSchema = z
+  .object({
+    webhook_secret: z.string(),
+    previous_expires_at: isoTime.describe('Until then the previous secret signs too.'),
+  })
+  .meta({ id: 'RotatedSecret' });
+
+export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const readySchema = z
+  .object({ status: z.literal('ready'), redis: z.literal('ok'), postgres: z.literal('ok') })
+  .meta({ id: 'Ready' });
+
+export type CreatedAccount = z.infer<typeof createdAccountSchema>;
+export type CreatedKey = z.infer<typeof createdKeySchema>;
+export type KeyState = z.infer<typeof keyStateSchema>;
+export type Balance = z.infer<typeof balanceSchema>;
+export type RotatedSecret = z.infer<typeof rotatedSecretSchema>;
+export type Health = z.infer<typeof healthSchema>;
+export type Ready = z.infer<typeof readySchema>;

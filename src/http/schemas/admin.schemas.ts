@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { allScopes } from '../../domain/accounts/keys.ts';
+import { planNames } from '../../domain/billing/plans.ts';
+
+/** Bodies of the operator routes (API.md "Admin"); the OpenAPI document shows them too. */
+export const accountBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  plan: z.enum(planNames as [string, ...string[]]).default('free'),
+  credits: z.number().int().min(0).max(1_000_000_000).default(0),
+});
+export const keyBody = z.object({
+  mode: z.enum(['live', 'test']).default('live'),
+  scopes: z
+    .array(z.enum(allScopes as [string, ...string[]]))
+    .min(1)
+    .optional(),
+  ip_allowlist: z
+    .array(
+      z
+        .string()
+        .refine(
+          (s) =>
+            z.cidrv4().safeParse(s).success ||
+            z.cidrv6().safeParse(s).success ||
+            z.ipv4().safeParse(s).success ||
+            z.ipv6().safeParse(s).success,
+          'Must be an IP address or CIDR.',
+        ),
+    )
+    .optional(),
+  expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+});
+export const keyStateBody = z.object({ disabled: z.boolean() });
+export const creditsBody = z.object({
+  amount: z.number().int().min(-1_000_000_000).max(1_000_000_000),
+});

@@ -12,11 +12,18 @@ export const STORAGE_OF_MAILBOX =
   /^(?=.*\b(mailbox|mail box|inbox|user|recipient|account|addressee|quota)\b).*(insufficient (system )?storage|out of (storage|disk )?space|out of storage)/;
 
 // RFC 5321 4.5.3.1.10: the recipients limit of one transaction, whatever the code.
-export const TOO_MANY_RECIPIENTS = /too many (recipients|rcpts?)\b/;
+// Microsoft's "452 4.5.3 Recipients belong to multiple regions" is the same limit: one
+// transaction cannot hold recipients of two regions, a new one can.
+export const TOO_MANY_RECIPIENTS =
+  /too many (recipients|rcpts?)\b|recipients belong to multiple regions/;
 
 // The server refuses service as a whole (Postfix postscreen, RFC 5321 554 / 421 texts).
 export const SERVICE_UNAVAILABLE =
   /service (is )?(currently |temporarily )?(unavailable|not available)|no smtp service/;
+
+// A provider slowing senders down (pacing.ts): rate, volume, load.
+export const THROTTLING =
+  /rate limit|rate-limit|throttl|too many (connections|messages|recent|concurrent)|(unexpected|excessive|unusual) (volume|rate)|server busy|agent busy|deferred due to|user complaints|slow down|exceeded .*limit/;
 
 export const GREYLIST =
   /gr[ae]y ?list|try (again )?later|retry (again )?later|please retry|temporar(il)?y (deferred|rejected|unavailable|blocked)|deferred|come back later|resources temporarily/;

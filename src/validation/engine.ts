@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { CatchAllMemory } from './catch-all.ts';
 import { createConnectionLimiter } from './connection-limit.ts';
 import { DnsResolver, type DomainMail } from './dns.ts';
-import { probeDomain, type DomainProbe, type ProbeTarget } from './probe.ts';
+import { ProviderPacer } from './pacing.ts';
+import { probeDomain, type DomainProbe, type ProbeRules, type ProbeTarget } from './probe.ts';
+import { answeringService, detectServices, type DomainServices } from './providers.ts';
 import { parseAddress } from './syntax.ts';
 import { simulateTestVerdict } from './test-mode.ts';
 import type { Verdict, Verifier, VerifyOptions } from './types.ts';
@@ -22,8 +24,12 @@ export interface EngineConfig {
     timeoutMs: number;
     allowPrivate: boolean;
     maxConnectionsPerHost: number;
+    /** Fleet-wide pauses after a provider's throttling answer (pacing.ts); defaults below. */
+    pacing?: { baseMs: number; maxMs: number };
   };
 }
+
+const DEFAULT_PACING = { baseMs: 60_000, maxMs: 3_600_000 };
 
 export interface EngineDeps {
   /** Shares the per-host connection limit and catch-all results across processes; null: in-process. */
@@ -45,6 +51,25 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
     catchAll: new CatchAllMemory(deps.redis, `${prefix}smtp:catchall:`, logger),
     logger,
   };
+  const pacer = new ProviderPacer(
+    deps.redis,
+    `${prefix}smtp:pause:`,
+    config.smtp.pacing ?? DEFAULT_PACING,
+    logger,
+  );
+
+  /** What the provider table says about probing a domain (docs/providers.md). */
+  function probeRules(services: DomainServices): ProbeRules {
+    const s = answeringService(services);
+    return {
+      ...(s?.rcpt === 'reliable' ? { catchAll: false } : {}),
+      // Accepting every address is the provider's known behaviour: no made-up RCPT needed.
+      ...(s?.rcpt === 'accepts_all' ? { catchAll: true } : {}),
+      newSessionOn452: s?.newSessionOn452 === true,
+      // Only known providers are paced fleet-wide: their throttling covers every domain they host.
+      pacing: { pacer, keyOf: () => (s ? `service:${s.id}` : null) },
+    };
+  }
   // Closing the verifier aborts every session in flight (their connection slots are released).
   const life = new AbortController();
 
@@ -134,6 +159,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       }
       return t;
     });
+    const rules = mail.implicit ? {} : probeRules(detectServices(mail.hosts));
     const result: DomainProbe = await probeDomain(
       domain,
       mail.hosts,
@@ -141,6 +167,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       config.smtp,
       probeDeps,
       outer,
+      rules,
     );
     const done = performance.now();
     return new Map(

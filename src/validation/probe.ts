@@ -4,6 +4,7 @@ import type { CatchAllMemory } from './catch-all.ts';
 import { TOO_MANY_RECIPIENTS } from './classify-text.ts';
 import type { ConnectionLimiter, Lease } from './connection-limit.ts';
 import type { DnsResolver, MxHost } from './dns.ts';
+import { isThrottling, type ProviderPacer } from './pacing.ts';
 import { mayConnect } from './safety.ts';
 import { SmtpConnectError } from './smtp-client.ts';
 import type { SmtpReply } from './smtp-reply.ts';
@@ -33,7 +34,9 @@ export type ProbeOutcome =
   /** A UTF-8 local part and a server without SMTPUTF8 (RFC 6531). */
   | { kind: 'utf8_unsupported' }
   /** No connection slot for the MX host came free in time. */
-  | { kind: 'no_slot' };
+  | { kind: 'no_slot' }
+  /** The provider throttled the fleet (pacing.ts): not asked; try again after `retryAfterMs`. */
+  | { kind: 'paused'; retryAfterMs: number; reply?: SmtpReply };
 
 export interface ProbeTarget {
   /** The address as sent in RCPT TO (normalised: ASCII domain). */
@@ -54,6 +57,16 @@ export interface ProbeSettings {
   mailFrom: string;
   timeoutMs: number;
   allowPrivate: boolean;
+}
+
+/** What the provider table (providers.ts) tells the probe about a domain's hosts. */
+export interface ProbeRules {
+  /** The catch-all answer known without asking (a provider whose RCPT answers are reliable). */
+  catchAll?: boolean;
+  /** A 452 (other than X.2.2) ends the session's recipient budget, as Microsoft's do. */
+  newSessionOn452?: boolean;
+  /** Fleet-wide pauses after throttling answers; the key of an MX host, null: not paced. */
+  pacing?: { pacer: ProviderPacer; keyOf: (mxHost: string) => string | null };
 }
 
 export interface ProbeDeps {
@@ -125,12 +138,13 @@ export async function probeDomain(
   settings: ProbeSettings,
   deps: ProbeDeps,
   outer?: AbortSignal,
+  rules: ProbeRules = {},
 ): Promise<DomainProbe> {
   const outcomes: (ProbeOutcome | undefined)[] = targets.map(() => undefined);
   let pending = targets.map((_, i) => i);
   let failure: ProbeOutcome = { kind: 'no_host' };
   let mxHost: string | null = hosts[0]?.exchange ?? null;
-  const known = await deps.catchAll.get(domain);
+  const known = rules.catchAll ?? (await deps.catchAll.get(domain));
   let catchAll: boolean | null = known ?? null;
   let catchAllTested = known !== undefined;
   let firstDeadline: AbortSignal | undefined;
@@ -166,7 +180,16 @@ export async function probeDomain(
   /** Runs sessions on one address until every pending target has an outcome; 'next' = try another MX. */
   async function sessions(ip: string, mx: string): Promise<'done' | 'next'> {
     let progressed = false;
+    const paceKey = rules.pacing?.keyOf(mx) ?? null;
+    /** A throttling answer pauses the provider fleet-wide: the pause in ms, else null. */
+    const throttled = async (reply: SmtpReply): Promise<number | null> =>
+      paceKey && rules.pacing && isThrottling(reply) ? rules.pacing.pacer.pause(paceKey) : null;
     while (pending.length > 0) {
+      const wait = paceKey && rules.pacing ? await rules.pacing.pacer.pausedFor(paceKey) : 0;
+      if (wait > 0) {
+        settle(pending, { kind: 'paused', retryAfterMs: wait });
+        return 'done';
+      }
       // The wait for a slot is politeness, not the server's time: the budget starts after it.
       const slotWait = AbortSignal.timeout(Math.max(settings.timeoutMs * 5, 60_000));
       const slotSignal = outer ? both(outer, slotWait) : slotWait;
@@ -190,6 +213,11 @@ export async function probeDomain(
           signal: budget.signal,
         });
         if (opened.kind === 'refused') {
+          const pause = await throttled(opened.reply);
+          if (pause !== null) {
+            settle(pending, { kind: 'paused', retryAfterMs: pause, reply: opened.reply });
+            return 'done';
+          }
           failure = { kind: 'refused', stage: opened.stage, reply: opened.reply };
           if (progressed) settle(pending, failure);
           return progressed ? 'done' : 'next';
@@ -203,7 +231,13 @@ export async function probeDomain(
           budget.signal,
         );
         if (mail.code !== 250) {
-          settle(pending, { kind: 'refused', stage: 'mail', reply: mail });
+          const pause = await throttled(mail);
+          settle(
+            pending,
+            pause !== null
+              ? { kind: 'paused', retryAfterMs: pause, reply: mail }
+              : { kind: 'refused', stage: 'mail', reply: mail },
+          );
           await conn.quit(200);
           return 'done';
         }
@@ -216,13 +250,19 @@ export async function probeDomain(
             continue;
           }
           const reply = await conn.command(`RCPT TO:<${target.address}>`, budget.signal);
-          if (isTooManyRecipients(reply) && inSession > 0) break; // continue in a new session
+          if (sessionFull(reply) && inSession > 0) break; // continue in a new session
           inSession++;
+          const pause = await throttled(reply);
           if (reply.code === 421) {
             settle(pending, { kind: 'reply', reply }); // the server is closing the session
             break;
           }
           settle([i], { kind: 'reply', reply });
+          if (pause !== null) {
+            // The provider asked us to slow down: the others wait for the pause (the job's retry).
+            settle(pending, { kind: 'paused', retryAfterMs: pause });
+            break;
+          }
           // The catch-all probe also follows a temporary answer: a greylisting server then
           // knows the probe address too, and the job's later try gets a definite answer for both.
           if (reply.code >= 200 && reply.code < 500 && !catchAllTested) {
@@ -233,7 +273,7 @@ export async function probeDomain(
             );
             inSession++;
             if (random.code >= 200 && random.code < 300) catchAll = true;
-            else if (random.code >= 500 && !isTooManyRecipients(random)) catchAll = false;
+            else if (random.code >= 500 && !sessionFull(random)) catchAll = false;
             if (catchAll !== null) await deps.catchAll.set(domain, catchAll);
           }
           budget.renew(outer);
@@ -262,6 +302,12 @@ export async function probeDomain(
       }
     }
     return 'done';
+  }
+
+  /** The session's recipient budget is spent: too many recipients, or a 452 where it means so. */
+  function sessionFull(reply: SmtpReply): boolean {
+    if (isTooManyRecipients(reply)) return true;
+    return rules.newSessionOn452 === true && reply.code === 452 && reply.enhanced !== '4.2.2';
   }
 
   function settle(indexes: number[], outcome: ProbeOutcome): void {

@@ -65,6 +65,9 @@ export function simulateTestVerdict(email: string): Verdict {
       free: facts.free,
       catch_all: s.catchAll,
       smtp: s.smtp,
+      // The simulated MX (`mx1.<domain>`) belongs to no known provider.
+      provider: null,
+      gateway: null,
     },
   };
 }

@@ -40,6 +40,10 @@ export interface Checks {
   free: boolean;
   catch_all: boolean | null;
   smtp: SmtpCheck | null;
+  /** The mailbox provider known from the MX hosts (`google`, `microsoft`, `yahoo`...), see providers.ts. */
+  provider: string | null;
+  /** The security gateway the domain's MX points to (`mimecast`, `proofpoint`...). */
+  gateway: string | null;
 }
 
 export interface Verdict {
@@ -51,6 +55,11 @@ export interface Verdict {
   durationMs: number;
   /** A temporary (4xx) answer: a job tries the address again later before keeping this verdict. */
   temporary: boolean;
+  /**
+   * Set when the address was not probed because its provider asked the fleet to slow down
+   * (providers.ts, pacing.ts): try it again no sooner than this. Never on the wire.
+   */
+  retryAfterMs?: number;
 }
 
 export interface ParsedAddress {

@@ -2,6 +2,7 @@ import { classifySmtpReply } from './classify.ts';
 import type { DomainMail } from './dns.ts';
 import { isDisposableDomain, isFreeProvider, isRoleAccount } from './lists.ts';
 import type { ProbeOutcome } from './probe.ts';
+import { answeringService, detectServices } from './providers.ts';
 import { didYouMean, isMajorProvider } from './typo.ts';
 import type { Checks, ParsedAddress, Verdict, VerdictReason, VerdictStatus } from './types.ts';
 
@@ -43,6 +44,8 @@ export function emptyChecks(): Checks {
     free: false,
     catch_all: null,
     smtp: null,
+    provider: null,
+    gateway: null,
   };
 }
 
@@ -114,9 +117,12 @@ export function composeVerdict(
   if (dns.kind === 'nxdomain' || dns.kind === 'null_mx')
     return decide('undeliverable', 'invalid_domain');
   if (dns.kind === 'no_mx') return decide('undeliverable', 'no_mx');
+  const services = dns.kind === 'mx' && !dns.implicit ? detectServices(dns.hosts) : null;
   if (dns.kind === 'mx') {
     checks.mx_found = true;
     checks.mx_host = probe?.mxHost ?? dns.hosts[0]?.exchange ?? null;
+    checks.provider = services?.provider?.id ?? null;
+    checks.gateway = services?.gateway?.id ?? null;
   }
   if (facts.disposable) return decide('risky', 'disposable');
   if (dns.kind === 'error') return decide('unknown', 'smtp_unavailable', true);
@@ -124,11 +130,19 @@ export function composeVerdict(
   if (probe) {
     checks.catch_all = probe.catchAll;
     const [status, reason, temporary] = fromOutcome(probe.outcome, checks, facts.parsed.normalized);
-    if (status === 'deliverable' && probe.catchAll === true) {
+    // providers.ts: an RCPT accepted by a provider that accepts every address, or by a gateway
+    // that does unless told otherwise (when the catch-all probe could not tell), says nothing.
+    const answering = services && answeringService(services);
+    if (status === 'deliverable' && answering?.rcpt === 'accepts_all') checks.catch_all = true;
+    const presumed = probe.catchAll === null && answering?.presumeCatchAll === true;
+    if (status === 'deliverable' && (checks.catch_all === true || presumed)) {
       return facts.role ? decide('risky', 'role_account') : decide('risky', 'catch_all');
     }
-    if (facts.role && status !== 'undeliverable') return decide('risky', 'role_account', temporary);
-    return decide(status, reason, temporary);
+    const paused =
+      probe.outcome.kind === 'paused' ? { retryAfterMs: probe.outcome.retryAfterMs } : {};
+    if (facts.role && status !== 'undeliverable')
+      return { ...decide('risky', 'role_account', temporary), ...paused };
+    return { ...decide(status, reason, temporary), ...paused };
   }
   if (facts.role) return decide('risky', 'role_account');
   if (facts.didYouMean && isMajorProvider(domainOf(facts.didYouMean)))
@@ -165,6 +179,15 @@ function fromOutcome(
     case 'dns_error':
     case 'no_slot':
       return ['unknown', 'smtp_unavailable', true];
+    case 'paused':
+      // The provider asked the fleet to slow down: nothing was asked, the job tries it later.
+      if (o.reply)
+        checks.smtp = {
+          code: o.reply.code,
+          enhanced_code: o.reply.enhanced,
+          message: o.reply.text,
+        };
+      return ['unknown', 'greylisted', true];
     case 'no_host':
       return ['undeliverable', 'no_mx', false];
   }

@@ -10,6 +10,8 @@ const RESULT_COLUMNS = [
   'mailsift_did_you_mean',
   'mailsift_normalized',
   'mailsift_duplicate_of',
+  'mailsift_provider',
+  'mailsift_gateway',
 ];
 const PAGE = 5000;
 
@@ -31,6 +33,13 @@ function csvLine(cells: string[], delimiter: string): string {
   );
 }
 
+/** A string field of the row's checks (jsonb; absent in results written before it existed). */
+function checkOf(row: ResultRow, field: 'provider' | 'gateway'): string {
+  const checks = row.checks as Record<string, unknown> | null;
+  const v = checks?.[field];
+  return typeof v === 'string' ? v : '';
+}
+
 function resultCells(row: ResultRow): string[] {
   return [
     row.status ?? '',
@@ -38,6 +47,8 @@ function resultCells(row: ResultRow): string[] {
     row.did_you_mean ?? '',
     row.normalized ?? '',
     row.duplicate_of === null ? '' : String(row.duplicate_of),
+    checkOf(row, 'provider'),
+    checkOf(row, 'gateway'),
   ];
 }
 

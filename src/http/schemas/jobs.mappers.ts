@@ -23,6 +23,9 @@ function orderedChecks(raw: unknown): Checks | null {
     free: c.free,
     catch_all: c.catch_all,
     smtp,
+    // Results written before providers were detected have neither field.
+    provider: c.provider ?? null,
+    gateway: c.gateway ?? null,
   };
 }
 

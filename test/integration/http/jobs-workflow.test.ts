@@ -77,12 +77,12 @@ describe('the job workflow through HTTP (test key: simulated verdicts)', () => {
     expect(download.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await download.text()).trimEnd().split('\r\n');
     expect(lines).toEqual([
-      'Name;Email Address;City;mailsift_status;mailsift_reason;mailsift_did_you_mean;mailsift_normalized;mailsift_duplicate_of',
-      '"Doe; Jane";deliverable@example.com;Paris;deliverable;accepted_email;;deliverable@example.com;',
-      'Bob;undeliverable@example.org;Rome;undeliverable;rejected_email;;undeliverable@example.org;',
-      "Eve;not-an-email;'=cmd;undeliverable;invalid_syntax;;;",
-      'Dup; deliverable@Example.COM ;Oslo;deliverable;accepted_email;;deliverable@example.com;0',
-      'Zed;risky@example.net;Lima;risky;low_quality;;risky@example.net;',
+      'Name;Email Address;City;mailsift_status;mailsift_reason;mailsift_did_you_mean;mailsift_normalized;mailsift_duplicate_of;mailsift_provider;mailsift_gateway',
+      '"Doe; Jane";deliverable@example.com;Paris;deliverable;accepted_email;;deliverable@example.com;;;',
+      'Bob;undeliverable@example.org;Rome;undeliverable;rejected_email;;undeliverable@example.org;;;',
+      "Eve;not-an-email;'=cmd;undeliverable;invalid_syntax;;;;;",
+      'Dup; deliverable@Example.COM ;Oslo;deliverable;accepted_email;;deliverable@example.com;0;;',
+      'Zed;risky@example.net;Lima;risky;low_quality;;risky@example.net;;;',
     ]);
   });
 });
@@ -134,6 +134,8 @@ describe('GET /v1/jobs/:id/results.csv of a ragged CSV', () => {
       'mailsift_did_you_mean',
       'mailsift_normalized',
       'mailsift_duplicate_of',
+      'mailsift_provider',
+      'mailsift_gateway',
     ]);
     expectAligned(download);
     expect(download.rows.map((r) => r.slice(0, 6))).toEqual([

@@ -46,6 +46,8 @@ describe('verdict composition', () => {
         free: false,
         catch_all: false,
         smtp: { code: 250, enhanced_code: '2.1.5', message: 'OK' },
+        provider: null,
+        gateway: null,
       },
     });
   });

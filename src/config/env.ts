@@ -98,6 +98,9 @@ const schema = z.object({
   SMTP_MAX_CONNECTIONS_PER_HOST: int(3, 1),
   SMTP_RETRY_ATTEMPTS: int(2, 0),
   SMTP_RETRY_DELAY_MS: int(300000, 0),
+  SMTP_PACING_BASE_MS: int(60000, 1),
+  SMTP_PACING_MAX_MS: int(3600000, 1),
+  SMTP_PACING_MAX_WAITS: int(12, 0),
   WEBHOOK_ALLOW_PRIVATE: bool(false),
   WEBHOOK_TIMEOUT_MS: int(10000, 1),
   WEBHOOK_BACKOFF_BASE_MS: int(5000, 1),
@@ -143,6 +146,8 @@ function group(env: Env) {
       maxConnectionsPerHost: env.SMTP_MAX_CONNECTIONS_PER_HOST,
       retryAttempts: env.SMTP_RETRY_ATTEMPTS,
       retryDelayMs: env.SMTP_RETRY_DELAY_MS,
+      pacing: { baseMs: env.SMTP_PACING_BASE_MS, maxMs: env.SMTP_PACING_MAX_MS },
+      pacingMaxWaits: env.SMTP_PACING_MAX_WAITS,
     },
     webhooks: {
       allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,

@@ -25,13 +25,29 @@ export const catalog = {
       /** (domain, idx) bounds of the chunk in work order: [from, to). */
       from: workKey.optional(),
       to: workKey.nullable().optional(),
-      /** A later try of addresses that got a temporary (4xx) answer: their row indexes. */
+      /**
+       * A later try of addresses that got a temporary (4xx) answer: their row indexes. `waits`
+       * counts the times they waited for a provider's pause (pacing), which spend no attempt.
+       */
       retry: z
-        .object({ attempt: z.number().int().min(1), idx: z.array(z.number().int()) })
+        .object({
+          attempt: z.number().int().min(0),
+          idx: z.array(z.number().int()).min(1),
+          waits: z.number().int().min(0).optional(),
+        })
         .optional(),
     }),
-    jobId: (p: { jobId: string; chunk: number; retry?: { attempt: number } | undefined }) =>
-      p.retry ? `${p.jobId}-r${p.retry.attempt}-${p.chunk}` : `${p.jobId}-c${p.chunk}`,
+    jobId: (p: {
+      jobId: string;
+      chunk: number;
+      retry?: { attempt: number; idx: number[]; waits?: number | undefined } | undefined;
+    }) =>
+      !p.retry
+        ? `${p.jobId}-c${p.chunk}`
+        : p.retry.waits
+          ? // Two lineages of one chunk may reach the same attempt and waits: their rows differ.
+            `${p.jobId}-r${p.retry.attempt}w${p.retry.waits}-${p.chunk}-${p.retry.idx[0]}`
+          : `${p.jobId}-r${p.retry.attempt}-${p.chunk}`,
     options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
   },
   /**

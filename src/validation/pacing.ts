@@ -10,8 +10,8 @@ import type { SmtpReply } from './smtp-reply.ts';
  * soon after (exponential backoff), so that the fleet backs off instead of hammering it.
  *
  * Redis (shared by every worker): `<prefix><key>` holds the current pause (PX = its length) and
- * `<prefix>level:<key>` how many pauses in a row (kept for a few pauses' length after the last
- * one, so a provider that stays quiet starts again from the base pause). Without Redis, or when
+ * `<prefix>level:<key>` how many pauses in a row (forgotten once the provider stayed quiet for
+ * the longest pause, or four times the last one, so it starts again from the base pause). Without Redis, or when
  * Redis fails, the same state lives in the process.
  */
 
@@ -48,7 +48,7 @@ local level = redis.call('INCR', KEYS[2])
 local ms = math.min(tonumber(ARGV[1]) * 2 ^ (level - 1), tonumber(ARGV[2]))
 ms = math.floor(ms)
 redis.call('SET', KEYS[1], level, 'PX', ms)
-redis.call('PEXPIRE', KEYS[2], ms * 4 + tonumber(ARGV[1]))
+redis.call('PEXPIRE', KEYS[2], ms + math.max(tonumber(ARGV[2]), ms * 4))
 return ms
 `;
 
@@ -102,7 +102,7 @@ export class ProviderPacer {
     if (cur && cur.until > now) return cur.until - now;
     const level = cur && cur.levelUntil > now ? cur.level + 1 : 1;
     const ms = Math.floor(Math.min(baseMs * 2 ** (level - 1), maxMs));
-    this.local.set(key, { until: now + ms, level, levelUntil: now + ms * 4 + baseMs });
+    this.local.set(key, { until: now + ms, level, levelUntil: now + ms + Math.max(maxMs, ms * 4) });
     return ms;
   }
 }

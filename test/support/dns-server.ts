@@ -82,6 +82,19 @@ export function mxZones(domains: Record<string, string | string[]>, ttl?: number
   return zones;
 }
 
+/**
+ * Domains whose MX is a named host (a provider's: `aspmx.l.google.com`), that host's A record
+ * pointing at a scripted server: `{ 'acme.test': ['aspmx.l.google.com', '127.0.0.60'] }`.
+ */
+export function namedMxZones(domains: Record<string, [host: string, ip: string]>): DnsZones {
+  const zones: DnsZones = {};
+  for (const [domain, [host, ip]] of Object.entries(domains)) {
+    zones[domain] = { mx: [{ preference: 10, exchange: host }] };
+    zones[host] = { a: [ip] };
+  }
+  return zones;
+}
+
 /** `127.0.0.7` -> `mx.7.test`; other addresses get a name built from all their parts. */
 export function mxHostFor(ip: string): string {
   const m = /^127\.0\.0\.(\d+)$/.exec(ip);

@@ -30,6 +30,8 @@ export interface ChunkDeps {
 const GROUP_CONCURRENCY = 4;
 /** Write results at least this often, so `processed` and `counts` grow while a chunk runs. */
 const FLUSH_EVERY = 100;
+/** Addresses that wait for a provider's pause come back a little after it ends. */
+const PAUSE_MARGIN_MS = 250;
 /** How often a running chunk looks whether its job was deleted, to stop probing for it. */
 const WATCH_MS = 1000;
 
@@ -104,6 +106,7 @@ async function verifyChunk(
     : await pendingRowsInRange(db.prisma, job.id, payload.from ?? ['', 0], payload.to ?? null);
 
   const attempt = payload.retry?.attempt ?? 0;
+  const waits = payload.retry?.waits ?? 0;
   const options: VerifyOptions = {
     mode: job.mode === 'test' ? 'test' : 'live',
     smtp: job.smtp,
@@ -112,6 +115,9 @@ async function verifyChunk(
   };
   const pending: { idx: number; verdict: Verdict }[] = [];
   const retry: number[] = [];
+  // Addresses not probed because their provider paused the fleet (pacing): they wait it out.
+  const wait: number[] = [];
+  let waitMs = 0;
   let written = 0;
   let stopped = false;
 
@@ -176,7 +182,10 @@ async function verifyChunk(
       }
       group.forEach((row, i) => {
         const verdict = verdicts[i]!;
-        if (verdict.temporary && attempt < config.smtp.retryAttempts) retry.push(row.idx);
+        if (verdict.retryAfterMs !== undefined && waits < config.smtp.pacingMaxWaits) {
+          wait.push(row.idx);
+          waitMs = Math.max(waitMs, verdict.retryAfterMs);
+        } else if (verdict.temporary && attempt < config.smtp.retryAttempts) retry.push(row.idx);
         else pending.push({ idx: row.idx, verdict });
       });
       if (pending.length >= FLUSH_EVERY) await flush();
@@ -197,10 +206,22 @@ async function verifyChunk(
   if (retry.length > 0 && !stopped) {
     await deps.queues.enqueue(
       'validate-chunk',
-      { jobId: job.id, chunk: payload.chunk, retry: { attempt: attempt + 1, idx: retry } },
+      {
+        jobId: job.id,
+        chunk: payload.chunk,
+        retry: { attempt: attempt + 1, idx: retry, ...(waits > 0 ? { waits } : {}) },
+      },
       { delay: config.smtp.retryDelayMs },
     );
   }
+  if (wait.length > 0 && !stopped) {
+    // The pause spends no attempt: the addresses are asked once the provider is ready again.
+    await deps.queues.enqueue(
+      'validate-chunk',
+      { jobId: job.id, chunk: payload.chunk, retry: { attempt, idx: wait, waits: waits + 1 } },
+      { delay: waitMs + PAUSE_MARGIN_MS },
+    );
+  }
   if (signal?.aborted && !stopped) throw new Error('shutting down; the chunk is handed back');
-  return { written, retried: retry.length, skipped: stopped };
+  return { written, retried: retry.length + wait.length, skipped: stopped };
 }

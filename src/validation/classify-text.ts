@@ -19,7 +19,38 @@ export const TOO_MANY_RECIPIENTS =
 
 // The server refuses service as a whole (Postfix postscreen, RFC 5321 554 / 421 texts).
 export const SERVICE_UNAVAILABLE =
-  /service (is )?(currently |temporarily )?(unavailable|not available)|no smtp service/;
+  /service (is )?(currently |temporarily )?(unavailable|not available)|no smtp service|not accepting (connections|mail|messages)/;
+
+// The recipient is receiving more mail than it may: the mailbox exists (Gmail's "receiving mail
+// at a rate that prevents additional messages", Microsoft's 5.2.122, Yahoo's "receiving mail too
+// quickly", iCloud's "messages to <x> deferred due to excessive volume"). Never about us: a
+// sender's limit names the sender ("the sender has exceeded...").
+export const RECEIVING_TOO_MUCH = new RegExp(
+  [
+    'receiving mail (at a rate|too quickly|very quickly|too fast)',
+    '(recipient|user|mailbox|addressee) (has )?exceeded (their |its |the )?(message rate|rate limit|limit for the number of messages)',
+    'exceeded their limit for the number of messages they can receive',
+    'too many recent messages',
+    '\\bmessages to (<> )?deferred due to (excessive|unexpected) volume',
+  ].join('|'),
+);
+
+// A mailbox that exists no more or is shut: disabled, suspended, inactive, archived, blocked
+// (the mailbox is; not "mail from you is blocked"). Checked before the refusals of us, whose
+// "blocked" would otherwise win (free.fr: "This mailbox has been blocked due to inactivity").
+export const MAILBOX_SHUT = new RegExp(
+  [
+    '\\b(mailbox|account|inbox|recipient account|user account)( has been| is| was| is now)? ?(blocked|locked|frozen|suspended|disabled|deactivated|inactive|archived|terminated|closed|discontinued)\\b',
+    'due to inactivity',
+    'inactive (email )?(address|account|mailbox|user)',
+    // La Poste / Orange: "Boite du destinataire archivee", "Le compte du destinataire est bloque"
+    'destinataire (est )?(archivee|bloque|inactif|desactive)',
+  ].join('|'),
+);
+
+// X.5.3 as a 4xx, or said in words: one transaction's limit, not the mailbox (probe.ts opens a
+// new session); Google's "try this recipient in a separate transaction".
+export const SEPARATE_TRANSACTION = /separate transaction|per transaction exceeded/;
 
 // A provider slowing senders down (pacing.ts): rate, volume, load.
 export const THROTTLING =
@@ -50,14 +81,16 @@ export const BLOCKED = new RegExp(
     'symantec',
     'messagelabs',
     'ironport',
-    '\\bdnsbl\\b',
-    '\\brbl\\b',
+    '\\bdnsbls?\\b',
+    '\\brbls?\\b',
     '\\bbl\\d+\\b',
     // block and deny lists
     'block ?list',
     'black ?list',
     'deny ?list',
     '\\bblocked\\b',
+    // a noun too: Trend Micro's "ERS-Customized-Block", "a block has been placed against your IP"
+    '\\bblock\\b',
     'is listed (on|at|in|by)',
     'listed (on|at|in|by) (the )?\\S*\\.(org|net|zone|com)',
     // reputation and spam policy
@@ -70,6 +103,14 @@ export const BLOCKED = new RegExp(
     '\\bpolicy\\b',
     'policies',
     'administratively denied',
+    'rejected by (the )?recipients?\\b',
+    'delivery (is )?not (allowed|authori[sz]ed|permitted)',
+    '\\bsender (has )?exceeded',
+    '\\bsender frequency',
+    'resource record',
+    '(from|by) this ip',
+    // T-Online: "554 IP=203.0.113.9 - A problem occurred"
+    '\\bip ?[=:] ?\\[?\\d{1,3}(\\.\\d{1,3}){3}',
     'administrative prohibition',
     'not authori[sz]ed to send',
     // our address, name or identity
@@ -108,7 +149,7 @@ export const BLOCKED = new RegExp(
     'rcpthosts',
     'must check for new mail first',
     'check for new mail before sending',
-    'authentication required',
+    'authentication (is )?required',
   ].join('|'),
 );
 
@@ -132,7 +173,10 @@ export const REJECTED = new RegExp(
     'no mailbox',
     'mailbox not found',
     'mailbox unavailable',
-    'doesn.?t have a \\S+ account',
+    'doesn.?t have an? (\\S+ )?account',
+    // ImprovMX, Trend Micro: the recipient's domain is not served here ("not local")
+    'domain not found',
+    '\\bno-domain\\b',
     'account (has been |is )?(disabled|deactivated|discontinued|suspended|closed|inactive|terminated|locked)',
     'no longer (available|active|exists|in use|valid)',
     'recipientnotfound',
@@ -161,6 +205,11 @@ function token(word: string): RegExp {
   return new RegExp(`(?<![${ATEXT}.])${escape(word)}(?![${ATEXT}])`, 'g');
 }
 
+/** `domain` and any host name under it, as whole names. */
+function hostsOf(domain: string): RegExp {
+  return new RegExp(`(?<![a-z0-9-])(?:[a-z0-9-]+\\.)*${escape(domain)}(?![a-z0-9-])`, 'g');
+}
+
 /**
  * A local part that is a plain word (admin, spam, policy, host, user) is also the server's
  * vocabulary: it is taken out only where it is echoed as the mailbox's name: Sendmail's
@@ -186,8 +235,12 @@ export function replyWords(text: string, address?: string): string {
   if (address) {
     const a = address.toLowerCase();
     const local = a.slice(0, a.lastIndexOf('@'));
+    const domain = a.slice(a.lastIndexOf('@') + 1);
     t = t.split(`<${a}>`).join(' ').replace(token(a), ' ');
     if (local) t = t.replace(/^[a-z]+$/.test(local) ? echoed(local) : token(local), ' ');
+    // The recipient's domain and its hosts ("host mail.spam-example.org[192.0.2.10] said") are
+    // the address's words too, never the server's.
+    if (domain.includes('.')) t = t.replace(hostsOf(domain), ' ');
   }
   return t
     .replace(/<[^>]*>/g, '<>')

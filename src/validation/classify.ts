@@ -2,7 +2,10 @@ import {
   BLOCKED,
   GREYLIST,
   MAILBOX_FULL,
+  MAILBOX_SHUT,
+  RECEIVING_TOO_MUCH,
   REJECTED,
+  SEPARATE_TRANSACTION,
   SERVICE_UNAVAILABLE,
   STORAGE_OF_MAILBOX,
   TOO_MANY_RECIPIENTS,
@@ -75,6 +78,38 @@ export const SMTP_REPLY_RULES: readonly Rule[] = [
     reason: 'smtp_unavailable',
   },
   {
+    // The same limit deferred (4xx): try again, in a new session (probe.ts).
+    name: 'one transaction too many (4xx X.5.3)',
+    classes: ['4'],
+    enhanced: /^4\.5\.3$/,
+    status: 'unknown',
+    reason: 'greylisted',
+  },
+  {
+    name: 'one transaction too many (text)',
+    classes: ['4', '5'],
+    text: SEPARATE_TRANSACTION,
+    status: 'unknown',
+    reason: 'greylisted',
+  },
+  {
+    // The mailbox exists and is receiving too much: not a failure to learn anything.
+    name: 'recipient receiving too much',
+    classes: ['4', '5'],
+    text: RECEIVING_TOO_MUCH,
+    status: 'risky',
+    reason: 'mailbox_full',
+  },
+  {
+    // RFC 3463 X.7.n (security or policy) beyond the generic 5.7.0 / 5.7.1 that servers use for
+    // anything: the enhanced code weighs more than the words ("4.7.3 ... queue quota exceeded").
+    name: 'security or policy (specific X.7.n)',
+    classes: ['4', '5'],
+    enhanced: /^[45]\.7\.([2-9]|\d{2,})$/,
+    status: 'unknown',
+    reason: 'blocked',
+  },
+  {
     name: 'mailbox full (text)',
     classes: ['4', '5'],
     text: MAILBOX_FULL,
@@ -94,6 +129,15 @@ export const SMTP_REPLY_RULES: readonly Rule[] = [
     enhanced: /^[45]\.2\.2$/,
     status: 'risky',
     reason: 'mailbox_full',
+  },
+  {
+    // Disabled, suspended, inactive, archived, "blocked due to inactivity": gone like an unknown
+    // one, and before the refusals of us, whose "blocked" would otherwise win.
+    name: 'mailbox shut (text)',
+    classes: ['5'],
+    text: MAILBOX_SHUT,
+    status: 'undeliverable',
+    reason: 'rejected_email',
   },
   { name: 'greylisted', classes: ['4'], text: GREYLIST, status: 'unknown', reason: 'greylisted' },
   { name: 'blocked', classes: ['4', '5'], text: BLOCKED, status: 'unknown', reason: 'blocked' },

@@ -66,6 +66,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       // Accepting every address is the provider's known behaviour: no made-up RCPT needed.
       ...(s?.rcpt === 'accepts_all' ? { catchAll: true } : {}),
       newSessionOn452: s?.newSessionOn452 === true,
+      unknownDeferred: s?.unknownDeferred === true,
       // Only known providers are paced fleet-wide: their throttling covers every domain they host.
       pacing: { pacer, keyOf: () => (s ? `service:${s.id}` : null) },
     };

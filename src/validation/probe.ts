@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CatchAllMemory } from './catch-all.ts';
-import { TOO_MANY_RECIPIENTS } from './classify-text.ts';
+import { REJECTED, replyWords, TOO_MANY_RECIPIENTS } from './classify-text.ts';
 import type { ConnectionLimiter, Lease } from './connection-limit.ts';
 import type { DnsResolver, MxHost } from './dns.ts';
 import { isThrottling, type ProviderPacer } from './pacing.ts';
@@ -65,6 +65,8 @@ export interface ProbeRules {
   catchAll?: boolean;
   /** A 452 (other than X.2.2) ends the session's recipient budget, as Microsoft's do. */
   newSessionOn452?: boolean;
+  /** A made-up address deferred as invalid / unknown means "not a catch-all" (Mimecast). */
+  unknownDeferred?: boolean;
   /** Fleet-wide pauses after throttling answers; the key of an MX host, null: not paced. */
   pacing?: { pacer: ProviderPacer; keyOf: (mxHost: string) => string | null };
 }
@@ -273,7 +275,8 @@ export async function probeDomain(
             );
             inSession++;
             if (random.code >= 200 && random.code < 300) catchAll = true;
-            else if (random.code >= 500 && !sessionFull(random)) catchAll = false;
+            else if ((random.code >= 500 || deferredUnknown(random)) && !sessionFull(random))
+              catchAll = false;
             if (catchAll !== null) await deps.catchAll.set(domain, catchAll);
           }
           budget.renew(outer);
@@ -302,6 +305,16 @@ export async function probeDomain(
       }
     }
     return 'done';
+  }
+
+  /** A 4xx that calls the recipient unknown, where the provider defers unknown recipients. */
+  function deferredUnknown(reply: SmtpReply): boolean {
+    return (
+      rules.unknownDeferred === true &&
+      reply.code >= 400 &&
+      reply.code < 500 &&
+      REJECTED.test(replyWords(reply.text))
+    );
   }
 
   /** The session's recipient budget is spent: too many recipients, or a 452 where it means so. */

@@ -29,11 +29,11 @@ export interface MailService {
   mx: readonly string[];
   rcpt: RcptTrust;
   /**
-   * A gateway that accepts every recipient unless its customer turned recipient validation on:
-   * when the catch-all probe cannot tell (deferred, timed out), an accepted address is presumed
-   * to be at a catch-all domain rather than reported deliverable.
+   * Unknown recipients are deferred (4xx) rather than refused: a made-up address deferred with
+   * words that call it invalid or unknown (Mimecast's default "451 Invalid Recipient") shows the
+   * domain validates its recipients, i.e. it is not a catch-all.
    */
-  presumeCatchAll?: boolean;
+  unknownDeferred?: boolean;
   /**
    * 452 answers (Microsoft's "4.5.3 Recipients belong to multiple regions") end the session's
    * recipient budget like "too many recipients": the next addresses go on in a new session.
@@ -105,7 +105,7 @@ export const MAIL_SERVICES: readonly MailService[] = [
 
   // --- security gateways -----------------------------------------------------------------
   gateway('mimecast', 'Mimecast', ['.mimecast.com', '.mimecast.co.za', '.mimecast-offshore.com'], {
-    presumeCatchAll: true,
+    unknownDeferred: true,
   }),
   gateway('proofpoint', 'Proofpoint', ['.pphosted.com', '.ppe-hosted.com', '.proofpoint.com']),
   gateway('barracuda', 'Barracuda', [

@@ -130,12 +130,10 @@ export function composeVerdict(
   if (probe) {
     checks.catch_all = probe.catchAll;
     const [status, reason, temporary] = fromOutcome(probe.outcome, checks, facts.parsed.normalized);
-    // providers.ts: an RCPT accepted by a provider that accepts every address, or by a gateway
-    // that does unless told otherwise (when the catch-all probe could not tell), says nothing.
+    // providers.ts: an RCPT accepted by a provider that accepts every address says nothing.
     const answering = services && answeringService(services);
     if (status === 'deliverable' && answering?.rcpt === 'accepts_all') checks.catch_all = true;
-    const presumed = probe.catchAll === null && answering?.presumeCatchAll === true;
-    if (status === 'deliverable' && (checks.catch_all === true || presumed)) {
+    if (status === 'deliverable' && checks.catch_all === true) {
       return facts.role ? decide('risky', 'role_account') : decide('risky', 'catch_all');
     }
     const paused =

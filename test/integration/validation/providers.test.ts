@@ -52,13 +52,18 @@ beforeAll(async () => {
       {
         host: '127.0.0.65',
         behaviour: {
-          // Mimecast without recipient validation for the made-up address: it defers it.
+          // Mimecast with recipient validation: unknown addresses get its default 451 deferral.
           rcpt: (address) =>
-            CATCH_ALL_PROBE.test(address)
-              ? { code: 451, message: 'Internal resource temporarily unavailable' }
-              : { code: 250, message: 'Recipient OK' },
+            address.startsWith('ann@')
+              ? { code: 250, message: 'Recipient OK' }
+              : {
+                  code: 451,
+                  message: 'Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#451',
+                },
         },
       },
+      // Mimecast set to "Accept Any Address".
+      { host: '127.0.0.68', behaviour: { acceptAll: true } },
       {
         host: '127.0.0.66',
         behaviour: {
@@ -79,6 +84,7 @@ beforeAll(async () => {
       'hotmail.test': ['hotmail-com.olc.protection.outlook.com', '127.0.0.63'],
       'm365.test': ['contoso-test.mail.protection.outlook.com', '127.0.0.64'],
       'mimecast.test': ['us-smtp-inbound-1.mimecast.com', '127.0.0.65'],
+      'anyaddr.test': ['eu-smtp-inbound-2.mimecast.com', '127.0.0.68'],
       'thr-a.test': ['aspmx.l.google.com', '127.0.0.66'],
       'thr-b.test': ['alt1.aspmx.l.google.com', '127.0.0.66'],
     }),
@@ -139,11 +145,23 @@ describe('provider rules in live probes', () => {
     expect(server('127.0.0.64').sessions).toBe(3);
   });
 
-  it('behind Mimecast, an accepted address is presumed catch-all when the probe was deferred', async () => {
-    const v = await f.verifier.verify('ann@mimecast.test', LIVE);
-    expect(v).toMatchObject({ status: 'risky', reason: 'catch_all' });
-    expect(v.checks).toMatchObject({ gateway: 'mimecast', provider: null, catch_all: null });
+  it('behind Mimecast, a made-up address deferred as "Invalid Recipient" means not a catch-all', async () => {
+    const [ann, zed] = await f.verifier.verifyDomainGroup(
+      'mimecast.test',
+      ['ann@mimecast.test', 'zed@mimecast.test'],
+      LIVE,
+    );
+    expect(ann).toMatchObject({ status: 'deliverable', reason: 'accepted_email' });
+    expect(ann!.checks).toMatchObject({ gateway: 'mimecast', provider: null, catch_all: false });
+    // The unknown one is deferred: temporary, never undeliverable on a 4xx.
+    expect(zed).toMatchObject({ status: 'unknown', reason: 'greylisted', temporary: true });
     expect(server('127.0.0.65').rcpts.filter((r) => CATCH_ALL_PROBE.test(r))).toHaveLength(1);
+  });
+
+  it('behind a Mimecast domain that accepts any address, an accepted address is risky / catch_all', async () => {
+    const v = await f.verifier.verify('ann@anyaddr.test', LIVE);
+    expect(v).toMatchObject({ status: 'risky', reason: 'catch_all' });
+    expect(v.checks).toMatchObject({ gateway: 'mimecast', catch_all: true });
   });
 });
 

@@ -128,17 +128,15 @@ describe('verdicts at known providers', () => {
     });
   });
 
-  it('presumes a catch-all behind Mimecast when the catch-all probe could not tell', () => {
+  it('believes an accepted address behind a gateway unless the catch-all probe proved otherwise', () => {
     const dns = mx('eu-smtp-inbound-1.mimecast.com');
-    expect(verdict('jane@example.com', dns, accepted, null)).toMatchObject({
-      status: 'risky',
-      reason: 'catch_all',
-      checks: { gateway: 'mimecast', catch_all: null },
-    });
-    // Recipient validation on (the made-up address was refused): accepted means accepted.
     expect(verdict('jane@example.com', dns, accepted, false)).toMatchObject({
       status: 'deliverable',
-      reason: 'accepted_email',
+      checks: { gateway: 'mimecast', provider: null, catch_all: false },
+    });
+    expect(verdict('jane@example.com', dns, accepted, true)).toMatchObject({
+      status: 'risky',
+      reason: 'catch_all',
     });
   });
 

@@ -48,7 +48,8 @@ export async function enrichEmail(db: Db, auth: AuthContext, email: string): Pro
     status: fact.status,
     reason: fact.reason,
     didYouMean: fact.didYouMean,
-    checks: fact.checks as unknown as Checks,
+    // Facts stored before providers were detected have neither field: null, as API.md's shape.
+    checks: { provider: null, gateway: null, ...(fact.checks as object) } as Checks,
     source: fact.source,
     validatedAt: fact.validatedAt,
     domain: { name: fact.domain, counts, lastValidatedAt },

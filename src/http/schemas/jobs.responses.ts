@@ -50,6 +50,18 @@ export const checksSchema = z
     free: z.boolean(),
     catch_all: z.boolean().nullable().describe('null when it was not tested.'),
     smtp: smtpCheckSchema.nullable().describe('null when no SMTP probe ran.'),
+    provider: z
+      .string()
+      .nullable()
+      .describe(
+        'The mailbox provider known from the MX hosts (`google`, `microsoft`, `yahoo`...; docs/providers.md), else null.',
+      ),
+    gateway: z
+      .string()
+      .nullable()
+      .describe(
+        'The security gateway the MX points to (`mimecast`, `proofpoint`, `barracuda`...), else null.',
+      ),
   })
   .meta({ id: 'Checks' });
 
@@ -90,6 +102,8 @@ export const resultSchema = z
         free: false,
         catch_all: false,
         smtp: { code: 250, enhanced_code: '2.1.5', message: 'OK' },
+        provider: null,
+        gateway: null,
       },
       duration_ms: 412,
     },

@@ -255,7 +255,7 @@ export async function probeDomain(
           if (sessionFull(reply) && inSession > 0) break; // continue in a new session
           inSession++;
           const pause = await throttled(reply);
-          if (reply.code === 421) {
+          if (reply.code === 421 && pause === null) {
             settle(pending, { kind: 'reply', reply }); // the server is closing the session
             break;
           }

@@ -15,7 +15,7 @@ const workers = startWorkers(deps, {
 });
 shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
 if (config.jobs.metricsPort !== null) {
-  const metrics = await startMetricsServer(config.jobs.metricsPort, logger);
+  const metrics = await startMetricsServer(config.jobs.metricsPort, logger, workers.health);
   shutdown.register('metrics', () => metrics.close());
 }
 logger.info({ concurrency: config.jobs.workerConcurrency }, 'workers running');

@@ -1,12 +1,22 @@
 import http from 'node:http';
 import type { Logger } from '../src/lib/logger.ts';
 import { metricsContentType, metricsText } from '../src/lib/metrics.ts';
+import type { WorkerHealth } from './outage-guard.ts';
 
 /**
  * The /metrics (Prometheus text) and /healthz of a worker process that runs without the API
  * (`npm run start:worker` with WORKER_METRICS_PORT): its counters live in its own memory.
+ * /healthz stays 200 while the process lives (restarting a worker does not bring Postgres
+ * back) but says `paused` while a backing service is down; /readyz is 503 then.
  */
-export async function startMetricsServer(port: number, logger: Logger) {
+export async function startMetricsServer(
+  port: number,
+  logger: Logger,
+  health: () => WorkerHealth = () => ({
+    status: 'ok',
+    dependencies: { postgres: 'up', redis: 'up' },
+  }),
+) {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
@@ -23,9 +33,12 @@ export async function startMetricsServer(port: number, logger: Logger) {
       );
       return;
     }
-    if (req.method === 'GET' && path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'ok' }));
+    if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
+      const now = health();
+      res.writeHead(path === '/readyz' && now.status !== 'ok' ? 503 : 200, {
+        'content-type': 'application/json',
+      });
+      res.end(JSON.stringify(now));
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });

@@ -2,7 +2,9 @@ import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { ZodError } from 'zod';
 import type { Deps } from '../src/deps.ts';
 import { catalog, queueNames, type QueueName, type TaskName } from '../src/queue/catalog.ts';
+import { tasksHandedBack } from '../src/lib/metrics.ts';
 import { createRedis } from '../src/queue/queues.ts';
+import { watchDependencies } from './outage-guard.ts';
 import { deliverWebhookProcessor } from './processors/deliver-webhook.processor.ts';
 import { failJobProcessor } from './processors/fail-job.processor.ts';
 import { ingestJobProcessor } from './processors/ingest-job.processor.ts';
@@ -23,6 +25,9 @@ export interface WorkerOptions {
   webhookSweepMs?: number;
   /** Enqueue committed jobs that never reached the queue (default on). */
   sweepJobs?: boolean;
+  /** How often Postgres and Redis are probed, when up and while one is down (5 s, 1 s). */
+  probeMs?: number;
+  probeDownMs?: number;
 }
 
 /** One processor per catalog entry: checked at start so a task can never go unprocessed. */
@@ -55,6 +60,12 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
   const stop = new AbortController();
   const connection = createRedis(deps.config.redis.url, 'worker');
   connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'worker redis error'));
+  // While Postgres or Redis is unreachable the workers take no tasks, and a task that failed
+  // for that reason goes back to the queue as it was: an outage is not the task's fault.
+  const guard = watchDependencies(deps.db, connection, deps.logger, {
+    ...(opts.probeMs ? { probeMs: opts.probeMs } : {}),
+    ...(opts.probeDownMs ? { probeDownMs: opts.probeDownMs } : {}),
+  });
   const workers = queueNames.map((queue: QueueName) => {
     const worker = new Worker(
       queue,
@@ -68,8 +79,20 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
           if (err instanceof ZodError) throw new UnrecoverableError(`bad payload: ${err.message}`);
           // Cut short by our own shutdown: hand the task back to the queue as it was. A failure
           // would use up one of its attempts, and enough restarts would fail a healthy job.
-          if (stop.signal.aborted && token && (await handBack(job, token)))
+          if (stop.signal.aborted && token && (await handBack(job, token))) {
+            tasksHandedBack.inc({ reason: 'shutdown' });
             throw new WaitingError();
+          }
+          // Postgres or Redis unreachable: not the task's fault, so no attempt is used up.
+          const outage = await guard.outageBehind(err);
+          if (outage && token && (await handBack(job, token))) {
+            tasksHandedBack.inc({ reason: 'outage' });
+            deps.logger.info(
+              { task: job.name, id: job.id, dependency: outage },
+              'task handed back: a backing service is unreachable',
+            );
+            throw new WaitingError();
+          }
           throw err;
         }
       },
@@ -103,13 +126,17 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
     worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
     return worker;
   });
+  guard.attach(workers);
   const webhookSweeper = startWebhookSweeper(deps, opts.webhookSweepMs, opts.sweepJobs ?? true);
 
   return {
     workers,
     webhookSweeper,
+    /** What the worker's /healthz says: paused while a backing service is unreachable. */
+    health: () => guard.health(),
     /** Lets running tasks finish; past the deadline they are handed back (stalled) to another worker. */
     async close(deadlineMs: number) {
+      guard.stop();
       await webhookSweeper.stop();
       const graceful = Promise.all(workers.map((w) => w.close()));
       const timer = new Promise<'timeout'>((r) =>

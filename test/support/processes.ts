@@ -18,16 +18,34 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** A real worker process (`workers/main.ts`), as `npm run start:worker` runs it. */
-export function spawnWorker(env: Record<string, string>): ChildProcess {
+/**
+ * A real worker process (`workers/main.ts`), as `npm run start:worker` runs it. `onLog` gets its
+ * log lines (stdout), when a test wants to read them.
+ */
+export function spawnWorker(
+  env: Record<string, string>,
+  opts: { onLog?: (line: string) => void } = {},
+): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'workers/main.ts')], {
     cwd: root,
     // Test processes share one database but not their queues: no sweeping of others' jobs.
     env: { ...process.env, JOB_SWEEP: 'false', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', opts.onLog ? 'pipe' : 'ignore', 'pipe'],
   });
   keepTail(child);
+  if (opts.onLog) readLines(child, opts.onLog);
   return track(child);
+}
+
+/** Calls `onLine` with each line of a child's stdout. */
+export function readLines(child: ChildProcess, onLine: (line: string) => void) {
+  let rest = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => {
+    const lines = (rest + d).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line) onLine(line);
+  });
 }
 
 /** Reads a child's stderr as it comes (a full pipe would block the child), keeping the tail. */

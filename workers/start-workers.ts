@@ -25,9 +25,6 @@ export interface WorkerOptions {
   webhookSweepMs?: number;
   /** Enqueue committed jobs that never reached the queue (default on). */
   sweepJobs?: boolean;
-  /** How often Postgres and Redis are probed, when up and while one is down (5 s, 1 s). */
-  probeMs?: number;
-  probeDownMs?: number;
 }
 
 /** One processor per catalog entry: checked at start so a task can never go unprocessed. */
@@ -62,10 +59,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
   connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'worker redis error'));
   // While Postgres or Redis is unreachable the workers take no tasks, and a task that failed
   // for that reason goes back to the queue as it was: an outage is not the task's fault.
-  const guard = watchDependencies(deps.db, connection, deps.logger, {
-    ...(opts.probeMs ? { probeMs: opts.probeMs } : {}),
-    ...(opts.probeDownMs ? { probeDownMs: opts.probeDownMs } : {}),
-  });
+  const guard = watchDependencies(deps.db, connection, deps.logger);
   const workers = queueNames.map((queue: QueueName) => {
     const worker = new Worker(
       queue,

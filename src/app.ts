@@ -7,6 +7,7 @@ import { jobsRouter } from './http/routes/jobs.routes.ts';
 import { accountRouter } from './http/routes/account.routes.ts';
 import { enrichmentRouter } from './http/routes/enrichment.routes.ts';
 import { validateRouter } from './http/routes/validate.routes.ts';
+import { webRouter } from './http/routes/web.routes.ts';
 import { requestLimits } from './http/middleware/limits.ts';
 import { authenticateKey } from './http/middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './http/middleware/errors.ts';
@@ -41,6 +42,7 @@ export function buildApp(deps: Deps): express.Express {
   v1.use('/account', accountRouter(deps));
   v1.use('/enrichment', enrichmentRouter(deps));
   app.use('/v1', v1);
+  app.use(webRouter());
   app.use(notFoundHandler);
   app.use(errorHandler(deps.config.limits.maxUploadBytes));
   return app;

@@ -88,3 +88,14 @@ export async function pageResults(
      ORDER BY j.idx
      LIMIT ${o.limit}`;
 }
+
+/** Rows per (status, reason) so far, each duplicate counted with its first occurrence's verdict. */
+export async function countReasons(db: Db, jobId: string) {
+  return db.$queryRaw<{ status: string; reason: string; count: number }[]>`
+    SELECT r.status, r.reason, count(*)::int AS count
+      FROM job_rows j
+      JOIN results r ON r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx)
+     WHERE j.job_id = ${jobId}
+     GROUP BY r.status, r.reason
+     ORDER BY r.status, count DESC, r.reason`;
+}

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { migrate } from '../../src/data/migrate.ts';
+import { ensureWebBuilt } from './web-build.ts';
 
 const url = () => process.env.MAILSIFT_TEST_DATABASE_URL!;
 
@@ -17,6 +18,7 @@ async function dropDatabase() {
 export default async function setup() {
   await dropDatabase();
   await migrate(url());
+  await ensureWebBuilt();
   return async () => {
     if (!process.env.TEST_DATABASE_URL) await dropDatabase();
   };

@@ -1,6 +1,7 @@
 import { Readable, Transform, pipeline } from 'node:stream';
 import Papa from 'papaparse';
 import { invalidCsv, validationError } from '../errors.ts';
+import { detectEmailColumn } from './email-column.ts';
 
 export interface CsvLayout {
   delimiter: string;
@@ -10,17 +11,7 @@ export interface CsvLayout {
 }
 
 const DELIMITERS = [',', ';', '\t'] as const;
-const HEADER_NAMES = new Set([
-  'email',
-  'emails',
-  'emailaddress',
-  'mail',
-  'emailaddr',
-  'mailaddress',
-]);
 const SAMPLE_ROWS = 50;
-
-export const looksLikeEmail = (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s.trim());
 
 /** Line breaks in text: CRLF, LF or a lone CR, each one break. */
 function countBreaks(text: string): number {
@@ -278,20 +269,12 @@ async function* parseRows(
   }
 }
 
-function normaliseHeader(name: string): string {
-  return name
-    .trim()
-    .toLowerCase()
-    .replace(/[\s_\-.]/g, '');
-}
-
 export function chooseLayout(
   sample: string[][],
   delimiter: string,
   emailColumn?: string | number,
 ): CsvLayout {
   const first = sample[0]!;
-  const width = Math.max(...sample.map((r) => r.length));
   if (typeof emailColumn === 'string') {
     const wanted = emailColumn.trim().toLowerCase();
     const index = first.findIndex((h) => h.trim().toLowerCase() === wanted);
@@ -300,30 +283,19 @@ export function chooseLayout(
     }
     return { delimiter, header: first, emailColumn: index };
   }
-  const firstHasEmail = first.some(looksLikeEmail);
-  const namedIndex = first.findIndex((h) => HEADER_NAMES.has(normaliseHeader(h)));
-  const header =
-    !firstHasEmail && (namedIndex >= 0 || sample.slice(1).some((r) => r.some(looksLikeEmail)))
-      ? first
-      : null;
+  const found = detectEmailColumn(sample);
   if (typeof emailColumn === 'number') {
-    if (emailColumn >= width) {
+    if (emailColumn >= found.width) {
       throw validationError({
-        email_column: [`The file has ${width} column(s); index ${emailColumn} is out of range.`],
+        email_column: [
+          `The file has ${found.width} column(s); index ${emailColumn} is out of range.`,
+        ],
       });
     }
-    return { delimiter, header, emailColumn };
+    return { delimiter, header: found.header, emailColumn };
   }
-  if (header && namedIndex >= 0) return { delimiter, header, emailColumn: namedIndex };
-  const rows = header ? sample.slice(1) : sample;
-  let best = { index: -1, hits: 0 };
-  for (let c = 0; c < width; c++) {
-    const hits = rows.filter((r) => looksLikeEmail(r[c] ?? '')).length;
-    if (hits > best.hits) best = { index: c, hits };
-  }
-  if (best.index >= 0 && best.hits * 2 >= rows.length)
-    return { delimiter, header, emailColumn: best.index };
-  if (width === 1 && !header) return { delimiter, header: null, emailColumn: 0 };
+  if (found.emailColumn !== null)
+    return { delimiter, header: found.header, emailColumn: found.emailColumn };
   throw invalidCsv(
     'No email column found: name it in `email_column`, or use a header such as "email".',
   );

@@ -1,5 +1,5 @@
 import type { Db } from '../../data/db.ts';
-import { findOwnJob, listOwnJobs, pageResults } from '../../data/jobs.repository.ts';
+import { countReasons, findOwnJob, listOwnJobs, pageResults } from '../../data/jobs.repository.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { notFound } from '../errors.ts';
 
@@ -39,4 +39,10 @@ export async function listResults(
   const data = rows.slice(0, q.limit);
   const nextCursor = rows.length > q.limit ? String(data[data.length - 1]!.idx) : null;
   return { data, nextCursor };
+}
+
+/** A job's counts per status and per reason (the page's summary chart); partial while it runs. */
+export async function summarizeJob(db: Db, auth: AuthContext, jobId: string) {
+  const job = await getJob(db, auth, jobId);
+  return { job, reasons: await countReasons(db, jobId) };
 }

@@ -11,13 +11,13 @@ import { createJob } from '../../domain/jobs/create-job.ts';
 import { assertEmailUsageOpen, emailUsageDeps } from '../../domain/limits/email-usage.ts';
 import { deleteJob } from '../../domain/jobs/delete-job.ts';
 import { exportResultsCsv } from '../../domain/jobs/export-results.ts';
-import { getJob, listJobs, listResults } from '../../domain/jobs/read-jobs.ts';
+import { getJob, listJobs, listResults, summarizeJob } from '../../domain/jobs/read-jobs.ts';
 import { listWebhookAttempts } from '../../domain/webhooks/list-attempts.ts';
 import { authOf } from '../context.ts';
 import { scope } from '../middleware/auth.ts';
 import { isPathDecodeError } from '../middleware/errors.ts';
 import { countedUpload, countingDiskStorage } from '../middleware/upload-storage.ts';
-import { toJobResource, toResult } from '../schemas/jobs.mappers.ts';
+import { toJobResource, toJobSummary, toResult } from '../schemas/jobs.mappers.ts';
 import type { JobList, ResultPage, WebhookAttemptList } from '../schemas/jobs.responses.ts';
 import { toWebhookAttempt } from '../schemas/webhooks.mappers.ts';
 import {
@@ -145,6 +145,11 @@ export function jobsRouter(deps: Deps): Router {
       }
       throw err;
     });
+  });
+
+  router.get('/:id/summary', scope('validate:read'), async (req, res) => {
+    const { job, reasons } = await summarizeJob(prisma, authOf(req), req.params.id as string);
+    res.json(toJobSummary(job, reasons));
   });
 
   router.get('/:id/webhooks', scope('validate:read'), async (req, res) => {

@@ -1,8 +1,11 @@
 import type { ResultRow } from '../../data/jobs.repository.ts';
 import type { Checks, Result } from './jobs.responses.ts';
 
+import { toJobResource } from '../../domain/jobs/job-resource.ts';
+import type { Job } from '../../generated/prisma/client.ts';
+
 // The job resource lives in the domain: webhook events carry it too.
-export { toJobResource } from '../../domain/jobs/job-resource.ts';
+export { toJobResource };
 
 /** Postgres's jsonb reorders keys; put them back in API.md's order. */
 function orderedChecks(raw: unknown): Checks | null {
@@ -42,5 +45,22 @@ export function toResult(row: ResultRow): Result {
     duplicate_of: row.duplicate_of,
     checks: orderedChecks(row.checks),
     duration_ms: row.duplicate_of === null ? (row.duration_ms ?? 0) : 0,
+  };
+}
+
+/** GET /v1/jobs/{id}/summary: rows per status (the job's counts) and per reason. */
+export function toJobSummary(
+  job: Job,
+  reasons: { status: string; reason: string; count: number }[],
+) {
+  const resource = toJobResource(job);
+  return {
+    object: 'job_summary',
+    job_id: job.id,
+    status: resource.status,
+    total: resource.total,
+    processed: resource.processed,
+    counts: resource.counts,
+    reasons: reasons.map((r) => ({ status: r.status, reason: r.reason, count: r.count })),
   };
 }

@@ -47,6 +47,8 @@ export function toAccount(a: {
       scopes: a.auth.scopes,
       expires_at: a.auth.expiresAt ? a.auth.expiresAt.toISOString() : null,
     },
+    // What the plan includes, so clients (the web page) need not know the plan table.
+    features: { smtp: a.auth.plan.smtpProbe },
   };
 }
 

@@ -48,7 +48,7 @@ describe('the web page as the API serves it', () => {
   it('when paths outside the page are asked for, then they keep their own answers and a missing asset is the JSON 404', async () => {
     const missing = await fetch(`${h.url}/assets/nope.js`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe('NOT_FOUND');
+    expect(((await missing.json()) as any).error.code).toBe('NOT_FOUND');
 
     const noKey = await fetch(`${h.url}/v1/nothing-here`);
     expect(noKey.status).toBe(401);

@@ -104,7 +104,9 @@ function AccountBar({ account, onSignOut }: { account: Account; onSignOut: () =>
         </span>
       </p>
       <p class="figures">
-        <span data-testid="credits">{n(account.remaining_credits)} credits left</span>
+        <span data-testid="credits">
+          {n(account.remaining_credits)} credit{account.remaining_credits === 1 ? '' : 's'} left
+        </span>
         {test ? (
           <span data-testid="usage">
             {n(u.test_today ?? 0)} of {n(u.test_daily_limit ?? 0)} test emails used today

@@ -14,6 +14,7 @@ import {
 } from '../schemas/admin.responses.ts';
 import {
   jobListSchema,
+  jobSummarySchema,
   resultPageSchema,
   webhookAttemptListSchema,
 } from '../schemas/jobs.responses.ts';
@@ -237,6 +238,18 @@ export const operations: Operation[] = [
       headers: ['Content-Disposition'],
     },
     errors: ['VALIDATION_ERROR', 'NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/v1/jobs/{id}/summary',
+    operationId: 'getJobSummary',
+    tag: 'Jobs',
+    summary: "A job's counts per status and per reason",
+    description: 'What the web page charts. Partial while the job runs.',
+    auth: read,
+    pathParams: jobId,
+    success: { status: 200, description: 'The counts.', json: jobSummarySchema },
+    errors: ['NOT_FOUND'],
   },
   {
     method: 'get',

@@ -1,5 +1,5 @@
 import type { ResultRow } from '../../data/jobs.repository.ts';
-import type { Checks, Result } from './jobs.responses.ts';
+import type { Checks, JobSummary, Result } from './jobs.responses.ts';
 
 import { toJobResource } from '../../domain/jobs/job-resource.ts';
 import type { Job } from '../../generated/prisma/client.ts';
@@ -52,15 +52,19 @@ export function toResult(row: ResultRow): Result {
 export function toJobSummary(
   job: Job,
   reasons: { status: string; reason: string; count: number }[],
-) {
+): JobSummary {
   const resource = toJobResource(job);
   return {
-    object: 'job_summary',
+    object: 'job_summary' as const,
     job_id: job.id,
     status: resource.status,
     total: resource.total,
     processed: resource.processed,
     counts: resource.counts,
-    reasons: reasons.map((r) => ({ status: r.status, reason: r.reason, count: r.count })),
+    reasons: reasons.map((r) => ({
+      status: r.status as JobSummary['reasons'][number]['status'],
+      reason: r.reason as JobSummary['reasons'][number]['reason'],
+      count: r.count,
+    })),
   };
 }

@@ -144,6 +144,25 @@ export const webhookAttemptListSchema = z
   .object({ data: z.array(webhookAttemptSchema) })
   .meta({ id: 'WebhookAttemptList' });
 
+export const jobSummarySchema = z
+  .object({
+    object: z.literal('job_summary'),
+    job_id: z.string(),
+    status: jobResourceSchema.shape.status,
+    total: z.int().min(0),
+    processed: z.int().min(0),
+    counts: jobResourceSchema.shape.counts,
+    reasons: z.array(
+      z.object({ status: verdictStatusSchema, reason: verdictReasonSchema, count: z.int().min(1) }),
+    ),
+  })
+  .meta({
+    id: 'JobSummary',
+    description:
+      'Rows per status and per reason (a duplicate counts with its first occurrence); partial while the job runs.',
+  });
+
+export type JobSummary = z.infer<typeof jobSummarySchema>;
 export type Result = z.infer<typeof resultSchema>;
 export type Checks = z.infer<typeof checksSchema>;
 export type ResultPage = z.infer<typeof resultPageSchema>;

@@ -42,6 +42,9 @@ export const accountSchema = z
       scopes: z.array(z.enum(allScopes as [Scope, ...Scope[]])),
       expires_at: isoTime.nullable(),
     }),
+    features: z
+      .object({ smtp: z.boolean().describe('The plan includes the SMTP probe.') })
+      .describe('What the plan includes.'),
   })
   .meta({ id: 'Account', description: 'The account of the key that sent the request.' });
 

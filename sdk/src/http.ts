@@ -149,8 +149,14 @@ async function attempt(config: ClientConfig, spec: RequestSpec): Promise<Respons
       body,
       signal: controller.signal,
     };
-    // A streamed request body needs half duplex (fetch spec); harmless for other bodies.
-    if (body instanceof ReadableStream) init.duplex = 'half';
+    if (body instanceof ReadableStream) {
+      // A streamed body needs half duplex (fetch spec). And fetch keeps a copy (a tee) of every
+      // byte sent for a redirect or an auth retry, unless redirects are errors and there is no
+      // window: without this, a 100 MB upload would sit in memory. The API never redirects.
+      init.duplex = 'half';
+      init.redirect = 'error';
+      (init as { window?: null }).window = null;
+    }
     return await config.fetch(urlOf(config, spec), init);
   } catch (err) {
     if (spec.signal?.aborted) throw spec.signal.reason;

@@ -25,7 +25,7 @@ export interface RetryInfo {
   /** 1 for the first retry. */
   retry: number;
   delayMs: number;
-  error: MailsiftError;
+  error: ApiError | NetworkError;
 }
 
 /** Per-call options every method takes. */
@@ -208,7 +208,7 @@ export async function send(config: ClientConfig, spec: RequestSpec): Promise<Res
       path: spec.path,
       retry: retry + 1,
       delayMs: delay,
-      error,
+      error: error as ApiError | NetworkError,
     });
     await sleep(delay, spec.signal);
   }

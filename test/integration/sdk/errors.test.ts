@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +20,7 @@ import {
 import type { Verifier } from '../../../src/validation/types.ts';
 import { startDnsServer, type DnsServer } from '../../support/dns-server.ts';
 import { startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { closedPort } from '../../support/ports.ts';
 import { dropCounters, newKey } from '../limits/helpers.ts';
 
 // Every error class of the SDK, each produced by a real answer of the real service (the
@@ -221,7 +222,7 @@ describe('503 and no answer', () => {
     const silent = http.createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     try {
-      const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
       const err = await caught(sdk(acct.test, { baseUrl: url, timeoutMs: 300 }).account());
       expect(err).toBeInstanceOf(TimeoutError);
       expect(err).toBeInstanceOf(NetworkError);
@@ -232,11 +233,3 @@ describe('503 and no answer', () => {
     }
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -56,8 +56,8 @@ it('uploads a 100,000-row file with flat memory: live growth stays far below the
   );
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c));
-  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const [code] = await once(child, 'exit');
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   const m = JSON.parse(stdout.trim().split('\n').at(-1)!);

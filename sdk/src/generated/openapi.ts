@@ -3,4236 +3,4174 @@
 // test/integration/sdk/types-drift.test.ts fails when this file and the document disagree.
 
 export interface paths {
-  '/admin/accounts': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an account with a live and a test key */
+        post: operations["adminCreateAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /** Create an account with a live and a test key */
-    post: operations['adminCreateAccount'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/accounts/{id}/credits': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/accounts/{id}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add (or, negative, remove) credits */
+        post: operations["adminAddCredits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /** Add (or, negative, remove) credits */
-    post: operations['adminAddCredits'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/accounts/{id}/keys': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/accounts/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an API key */
+        post: operations["adminCreateKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /** Create an API key */
-    post: operations['adminCreateKey'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/accounts/{id}/webhook-secret/rotate': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/accounts/{id}/webhook-secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the account's webhook secret
+         * @description The previous secret keeps signing next to the new one for 24 hours.
+         */
+        post: operations["adminRotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Rotate the account's webhook secret
-     * @description The previous secret keeps signing next to the new one for 24 hours.
-     */
-    post: operations['adminRotateWebhookSecret'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/keys/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Disable (or re-enable) an API key */
+        patch: operations["adminUpdateKey"];
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /** Disable (or re-enable) an API key */
-    patch: operations['adminUpdateKey'];
-    trace?: never;
-  };
-  '/docs': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document, rendered (Swagger UI) */
+        get: operations["docs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** This document, rendered (Swagger UI) */
-    get: operations['docs'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/docs/assets/{file}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/docs/assets/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A script, style sheet or image of the rendered reference */
+        get: operations["docsAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** A script, style sheet or image of the rendered reference */
-    get: operations['docsAsset'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/healthz': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: 200 while the process lives */
+        get: operations["healthz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Liveness: 200 while the process lives */
-    get: operations['healthz'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Prometheus metrics */
-    get: operations['metrics'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/openapi.json': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: operations["openapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** This document */
-    get: operations['openapi'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/readyz': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: 200 only when Redis and Postgres answer */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Readiness: 200 only when Redis and Postgres answer */
-    get: operations['readyz'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/account': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account, its credits and usage
+         * @description Scope: `validate:read`.
+         */
+        get: operations["getAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * The account, its credits and usage
-     * @description Scope: `validate:read`.
-     */
-    get: operations['getAccount'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/enrichment': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/enrichment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the account already knows of an address (free)
+         * @description Never seen: 200 with `status: not_found`; no credit is charged either way.
+         *
+         *     Scope: `validate:read`.
+         */
+        get: operations["getEnrichment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * What the account already knows of an address (free)
-     * @description Never seen: 200 with `status: not_found`; no credit is charged either way.
-     *
-     *     Scope: `validate:read`.
-     */
-    get: operations['getEnrichment'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/jobs': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the account's jobs, newest first
+         * @description Scope: `validate:read`.
+         */
+        get: operations["listJobs"];
+        put?: never;
+        /**
+         * Create a job from a CSV upload or a list of addresses
+         * @description Answers at once (201) with the job; validation runs in the background. Credits are reserved now: one per unique address with valid syntax (402 if the wallet cannot cover it). With `Idempotency-Key`, the same request returns the same job and charges once.
+         *
+         *     Scope: `validate:write`.
+         */
+        post: operations["createJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List the account's jobs, newest first
-     * @description Scope: `validate:read`.
-     */
-    get: operations['listJobs'];
-    put?: never;
-    /**
-     * Create a job from a CSV upload or a list of addresses
-     * @description Answers at once (201) with the job; validation runs in the background. Credits are reserved now: one per unique address with valid syntax (402 if the wallet cannot cover it). With `Idempotency-Key`, the same request returns the same job and charges once.
-     *
-     *     Scope: `validate:write`.
-     */
-    post: operations['createJob'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/jobs/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a job
+         * @description A job of another account is 404, exactly like one that never existed.
+         *
+         *     Scope: `validate:read`.
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a job
+         * @description Stops the work, refunds what was not processed and deletes the results; then the job is 404.
+         *
+         *     Scope: `validate:write`.
+         */
+        delete: operations["deleteJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get a job
-     * @description A job of another account is 404, exactly like one that never existed.
-     *
-     *     Scope: `validate:read`.
-     */
-    get: operations['getJob'];
-    put?: never;
-    post?: never;
-    /**
-     * Delete a job
-     * @description Stops the work, refunds what was not processed and deletes the results; then the job is 404.
-     *
-     *     Scope: `validate:write`.
-     */
-    delete: operations['deleteJob'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/jobs/{id}/results': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/jobs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a job's results, in input order
+         * @description Partial while the job runs: only addresses that have a verdict are listed.
+         *
+         *     Scope: `validate:read`.
+         */
+        get: operations["listJobResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * A page of a job's results, in input order
-     * @description Partial while the job runs: only addresses that have a verdict are listed.
-     *
-     *     Scope: `validate:read`.
-     */
-    get: operations['listJobResults'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/jobs/{id}/results.csv': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/jobs/{id}/results.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the results as CSV
+         * @description Streamed: the uploaded file's own columns in its own row order, with `mailsift_status`, `mailsift_reason`, `mailsift_did_you_mean`, … appended. Cells starting with `= + - @`, tab or CR are escaped against formula injection.
+         *
+         *     Scope: `validate:read`.
+         */
+        get: operations["downloadJobResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Download the results as CSV
-     * @description Streamed: the uploaded file's own columns in its own row order, with `mailsift_status`, `mailsift_reason`, `mailsift_did_you_mean`, … appended. Cells starting with `= + - @`, tab or CR are escaped against formula injection.
-     *
-     *     Scope: `validate:read`.
-     */
-    get: operations['downloadJobResults'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/jobs/{id}/webhooks': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/jobs/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery attempts of a job's webhook
+         * @description Scope: `validate:read`.
+         */
+        get: operations["listJobWebhookAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * The delivery attempts of a job's webhook
-     * @description Scope: `validate:read`.
-     */
-    get: operations['listJobWebhookAttempts'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/validate': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate one address now
+         * @description Bounded by a 30 s deadline (500 VALIDATION_TIMEOUT: retry with `quick_mode: true`).
+         *
+         *     Scope: `validate:write`.
+         */
+        post: operations["validateEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Validate one address now
-     * @description Bounded by a 30 s deadline (500 VALIDATION_TIMEOUT: retry with `quick_mode: true`).
-     *
-     *     Scope: `validate:write`.
-     */
-    post: operations['validateEmail'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/validate/batch': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/validate/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate up to 100 addresses now
+         * @description Scope: `validate:write`.
+         */
+        post: operations["validateBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Validate up to 100 addresses now
-     * @description Scope: `validate:write`.
-     */
-    post: operations['validateBatch'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    /** @description The account of the key that sent the request. */
-    Account: {
-      id: string;
-      key: {
-        expires_at: string | null;
-        id: string;
-        /** @enum {string} */
-        mode: 'live' | 'test';
-        scopes: ('validate:read' | 'validate:write')[];
-      };
-      name: string;
-      /** @enum {string} */
-      plan: 'free' | 'hobby' | 'growth' | 'business';
-      remaining_credits: number;
-      usage: {
-        /** @description Live emails validated this month: what the quota counts. */
-        month: number;
-        monthly_quota: number;
-        /** @description The plan's daily request limit; null: none. */
-        requests_per_day: number | null;
-        requests_today: number;
-        test_daily_limit: number;
-        /** @description Test-key emails today. */
-        test_today: number;
-        /** @description Live emails validated today (UTC). */
-        today: number;
-      };
-    };
-    AdminAddCredits: {
-      amount: number;
-    };
-    AdminCreateAccount: {
-      /** @default 0 */
-      credits: number;
-      name: string;
-      /**
-       * @default free
-       * @enum {string}
-       */
-      plan: 'free' | 'hobby' | 'growth' | 'business';
-    };
-    AdminCreateKey: {
-      expires_at?: string | null;
-      ip_allowlist?: string[];
-      /**
-       * @default live
-       * @enum {string}
-       */
-      mode: 'live' | 'test';
-      scopes?: ('validate:read' | 'validate:write')[];
-    };
-    AdminUpdateKey: {
-      disabled: boolean;
-    };
-    Balance: {
-      balance: number;
-    };
-    BatchRequest: {
-      emails: string[];
-      /** @description Skip the SMTP probe (syntax, DNS and lists only). */
-      quick_mode?: boolean;
-      /** @description Run the SMTP probe (default: the plan's setting). */
-      smtp?: boolean;
-    };
-    BatchResponse: {
-      /** @description The account's wallet balance after this request. */
-      remaining_credits: number;
-      results: components['schemas']['Result'][];
-    };
-    Checks: {
-      /** @description null when it was not tested. */
-      catch_all: boolean | null;
-      disposable: boolean;
-      domain: string | null;
-      free: boolean;
-      mx_found: boolean;
-      mx_host: string | null;
-      role: boolean;
-      /** @description null when no SMTP probe ran. */
-      smtp: components['schemas']['SmtpCheck'] | null;
-      syntax: boolean;
-    };
-    CreatedAccount: {
-      id: string;
-      /** @description Plain keys, shown only now (stored hashed). */
-      keys: {
-        live: string;
-        test: string;
-      };
-      /** @description `whsec_` + base64; signs the webhooks of this account. */
-      webhook_secret: string;
-    };
-    CreatedKey: {
-      id: string;
-      /** @description The plain key, shown only now. */
-      key: string;
-    };
-    CreateJobForm: {
-      /** @description The CSV file (UTF-8; `,` `;` or tab delimited). Either this or `emails`. */
-      csv_file?: string;
-      /** @description Header name, or 0-based index, of the column holding the addresses. */
-      email_column?: string;
-      /** @description Addresses as repeated form fields, instead of a file. */
-      emails?: string[];
-      /** @description A label for the job. */
-      name?: string | null;
-      /**
-       * @description Skip the SMTP probe.
-       * @enum {string}
-       */
-      quick_mode?: '0' | '1' | 'true' | 'false';
-      /**
-       * @description Run the SMTP probe (default: the plan's setting).
-       * @enum {string}
-       */
-      smtp?: '0' | '1' | 'true' | 'false';
-      /** @description Called once when the job ends (`job.completed` / `job.failed`). */
-      webhook_url?: string | null;
-    };
-    CreateJobJson: {
-      /** @description The addresses, at most MAX_EMAILS_PER_JOB. */
-      emails: string[];
-      /** @description A label for the job. */
-      name?: string | null;
-      /** @description Skip the SMTP probe. */
-      quick_mode?: boolean;
-      /** @description Run the SMTP probe (default: the plan's setting). */
-      smtp?: boolean;
-      /** @description Called once when the job ends (`job.completed` / `job.failed`). */
-      webhook_url?: string | null;
-    };
-    Enrichment:
-      components['schemas']['EnrichmentFound'] | components['schemas']['EnrichmentNotFound'];
-    /** @description The latest verdict the account got for it. */
-    EnrichmentFound: {
-      domain: {
-        catch_all: boolean | null;
-        disposable: boolean;
-        free: boolean;
-        /** @description The account's known addresses at this domain, by verdict. */
-        known_addresses: {
-          deliverable: number;
-          risky: number;
-          undeliverable: number;
-          unknown: number;
-        };
-        /** Format: date-time */
-        last_validated_at: string;
-        mx_found: boolean;
-        mx_host: string | null;
-        name: string;
-      };
-      /** @description The normalized address. */
-      email: string;
-      /** @description The account's wallet balance after this request. */
-      remaining_credits: number;
-      result: {
-        checks: components['schemas']['Checks'];
-        did_you_mean: string | null;
-        reason: components['schemas']['VerdictReason'];
-        /** @description What produced the verdict (e.g. `validate`). */
-        source: string;
-        status: components['schemas']['VerdictStatus'];
-        /** Format: date-time */
-        validated_at: string;
-      };
-      /** @constant */
-      status: 'found';
-      /** @constant */
-      success: true;
-    };
-    /** @description The account never validated this address. */
-    EnrichmentNotFound: {
-      /** @constant */
-      message: 'Email not found';
-      /** @description The account's wallet balance after this request. */
-      remaining_credits: number;
-      /** @constant */
-      status: 'not_found';
-      /** @constant */
-      success: true;
-    };
-    /**
-     * @description Every error, from every route, has this body.
-     * @example {
-     *       "error": {
-     *         "code": "INSUFFICIENT_CREDITS",
-     *         "message": "This request needs 990 credits; the wallet holds 12.",
-     *         "details": {
-     *           "required": 990,
-     *           "balance": 12
-     *         }
-     *       },
-     *       "timestamp": "2026-01-15T10:30:00.000Z"
-     *     }
-     */
-    Error: {
-      error: {
-        code: components['schemas']['ErrorCode'];
-        details?: components['schemas']['ErrorDetails'];
-        /** @description Human-readable; may change, never parse it. */
-        message: string;
-        /** @description The X-Request-Id of this response. */
-        request_id?: string;
-      };
-      /** Format: date-time */
-      timestamp: string;
-    };
-    /**
-     * @description The codes of API.md's error table; each response lists those it can carry.
-     * @enum {string}
-     */
-    ErrorCode:
-      | 'VALIDATION_ERROR'
-      | 'MISSING_INPUT'
-      | 'INVALID_CSV'
-      | 'MISSING_EMAIL'
-      | 'INVALID_EMAIL'
-      | 'BATCH_EMPTY'
-      | 'BATCH_TOO_LARGE'
-      | 'MISSING_API_KEY'
-      | 'INVALID_API_KEY'
-      | 'API_KEY_DISABLED'
-      | 'API_KEY_EXPIRED'
-      | 'INSUFFICIENT_CREDITS'
-      | 'INSUFFICIENT_SCOPE'
-      | 'IP_NOT_ALLOWED'
-      | 'FEATURE_NOT_AVAILABLE'
-      | 'NOT_FOUND'
-      | 'IDEMPOTENCY_CONFLICT'
-      | 'PAYLOAD_TOO_LARGE'
-      | 'UNSUPPORTED_MEDIA_TYPE'
-      | 'RATE_LIMIT_EXCEEDED'
-      | 'DAILY_LIMIT_EXCEEDED'
-      | 'QUOTA_EXCEEDED'
-      | 'GRACE_PERIOD_EXCEEDED'
-      | 'INTERNAL_ERROR'
-      | 'VALIDATION_TIMEOUT'
-      | 'SERVICE_UNAVAILABLE';
-    /** @description Present where the error table of API.md names details. */
-    ErrorDetails: {
-      /** @description INSUFFICIENT_SCOPE */
-      availableScopes?: string[];
-      /** @description INSUFFICIENT_CREDITS: credits the wallet holds. */
-      balance?: number;
-      /** @description FEATURE_NOT_AVAILABLE */
-      currentTier?: string;
-      /** @description API_KEY_EXPIRED */
-      expiredAt?: string;
-      /** @description FEATURE_NOT_AVAILABLE */
-      feature?: string;
-      /** @description VALIDATION_ERROR: messages per field, or per index for a list field. */
-      fields?: {
-        [key: string]:
-          | string[]
-          | {
-              [key: string]: string[];
+    schemas: {
+        /** @description The account of the key that sent the request. */
+        Account: {
+            id: string;
+            key: {
+                expires_at: string | null;
+                id: string;
+                /** @enum {string} */
+                mode: "live" | "test";
+                scopes: ("validate:read" | "validate:write")[];
             };
-      };
-      /** @description GRACE_PERIOD_EXCEEDED */
-      hardLimit?: number;
-      /** @description RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, ... */
-      limit?: number;
-      /** @description INVALID_CSV: the line of the file, where known. */
-      line?: number;
-      /** @description BATCH_TOO_LARGE, PAYLOAD_TOO_LARGE */
-      maximum?: number;
-      /** @description QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED */
-      percentage?: number;
-      /** @description IP_NOT_ALLOWED */
-      requestIp?: string;
-      /** @description INSUFFICIENT_CREDITS: credits the request needs. */
-      required?: number;
-      /** @description INSUFFICIENT_SCOPE */
-      requiredScope?: string;
-      /** @description FEATURE_NOT_AVAILABLE */
-      requiredTier?: string;
-      /** @description DAILY_LIMIT_EXCEEDED, GRACE_PERIOD_EXCEEDED */
-      resetsAt?: string;
-      /** @description RATE_LIMIT_EXCEEDED: seconds, as in Retry-After. */
-      retryAfter?: number;
-      /** @description BATCH_EMPTY / BATCH_TOO_LARGE */
-      submitted?: number;
-      /** @description QUOTA_EXCEEDED */
-      tier?: string;
-      /** @description DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED */
-      used?: number;
-      /** @description RATE_LIMIT_EXCEEDED */
-      window?: string;
-    } & {
-      [key: string]: unknown;
+            name: string;
+            /** @enum {string} */
+            plan: "free" | "hobby" | "growth" | "business";
+            remaining_credits: number;
+            usage: {
+                /** @description Live emails validated this month: what the quota counts. */
+                month: number;
+                monthly_quota: number;
+                /** @description The plan's daily request limit; null: none. */
+                requests_per_day: number | null;
+                requests_today: number;
+                test_daily_limit: number;
+                /** @description Test-key emails today. */
+                test_today: number;
+                /** @description Live emails validated today (UTC). */
+                today: number;
+            };
+        };
+        AdminAddCredits: {
+            amount: number;
+        };
+        AdminCreateAccount: {
+            /** @default 0 */
+            credits: number;
+            name: string;
+            /**
+             * @default free
+             * @enum {string}
+             */
+            plan: "free" | "hobby" | "growth" | "business";
+        };
+        AdminCreateKey: {
+            expires_at?: string | null;
+            ip_allowlist?: string[];
+            /**
+             * @default live
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            scopes?: ("validate:read" | "validate:write")[];
+        };
+        AdminUpdateKey: {
+            disabled: boolean;
+        };
+        Balance: {
+            balance: number;
+        };
+        BatchRequest: {
+            emails: string[];
+            /** @description Skip the SMTP probe (syntax, DNS and lists only). */
+            quick_mode?: boolean;
+            /** @description Run the SMTP probe (default: the plan's setting). */
+            smtp?: boolean;
+        };
+        BatchResponse: {
+            /** @description The account's wallet balance after this request. */
+            remaining_credits: number;
+            results: components["schemas"]["Result"][];
+        };
+        Checks: {
+            /** @description null when it was not tested. */
+            catch_all: boolean | null;
+            disposable: boolean;
+            domain: string | null;
+            free: boolean;
+            mx_found: boolean;
+            mx_host: string | null;
+            role: boolean;
+            /** @description null when no SMTP probe ran. */
+            smtp: components["schemas"]["SmtpCheck"] | null;
+            syntax: boolean;
+        };
+        CreatedAccount: {
+            id: string;
+            /** @description Plain keys, shown only now (stored hashed). */
+            keys: {
+                live: string;
+                test: string;
+            };
+            /** @description `whsec_` + base64; signs the webhooks of this account. */
+            webhook_secret: string;
+        };
+        CreatedKey: {
+            id: string;
+            /** @description The plain key, shown only now. */
+            key: string;
+        };
+        CreateJobForm: {
+            /** @description The CSV file (UTF-8; `,` `;` or tab delimited). Either this or `emails`. */
+            csv_file?: string;
+            /** @description Header name, or 0-based index, of the column holding the addresses. */
+            email_column?: string;
+            /** @description Addresses as repeated form fields, instead of a file. */
+            emails?: string[];
+            /** @description A label for the job. */
+            name?: string | null;
+            /**
+             * @description Skip the SMTP probe.
+             * @enum {string}
+             */
+            quick_mode?: "0" | "1" | "true" | "false";
+            /**
+             * @description Run the SMTP probe (default: the plan's setting).
+             * @enum {string}
+             */
+            smtp?: "0" | "1" | "true" | "false";
+            /** @description Called once when the job ends (`job.completed` / `job.failed`). */
+            webhook_url?: string | null;
+        };
+        CreateJobJson: {
+            /** @description The addresses, at most MAX_EMAILS_PER_JOB. */
+            emails: string[];
+            /** @description A label for the job. */
+            name?: string | null;
+            /** @description Skip the SMTP probe. */
+            quick_mode?: boolean;
+            /** @description Run the SMTP probe (default: the plan's setting). */
+            smtp?: boolean;
+            /** @description Called once when the job ends (`job.completed` / `job.failed`). */
+            webhook_url?: string | null;
+        };
+        Enrichment: components["schemas"]["EnrichmentFound"] | components["schemas"]["EnrichmentNotFound"];
+        /** @description The latest verdict the account got for it. */
+        EnrichmentFound: {
+            domain: {
+                catch_all: boolean | null;
+                disposable: boolean;
+                free: boolean;
+                /** @description The account's known addresses at this domain, by verdict. */
+                known_addresses: {
+                    deliverable: number;
+                    risky: number;
+                    undeliverable: number;
+                    unknown: number;
+                };
+                /** Format: date-time */
+                last_validated_at: string;
+                mx_found: boolean;
+                mx_host: string | null;
+                name: string;
+            };
+            /** @description The normalized address. */
+            email: string;
+            /** @description The account's wallet balance after this request. */
+            remaining_credits: number;
+            result: {
+                checks: components["schemas"]["Checks"];
+                did_you_mean: string | null;
+                reason: components["schemas"]["VerdictReason"];
+                /** @description What produced the verdict (e.g. `validate`). */
+                source: string;
+                status: components["schemas"]["VerdictStatus"];
+                /** Format: date-time */
+                validated_at: string;
+            };
+            /** @constant */
+            status: "found";
+            /** @constant */
+            success: true;
+        };
+        /** @description The account never validated this address. */
+        EnrichmentNotFound: {
+            /** @constant */
+            message: "Email not found";
+            /** @description The account's wallet balance after this request. */
+            remaining_credits: number;
+            /** @constant */
+            status: "not_found";
+            /** @constant */
+            success: true;
+        };
+        /**
+         * @description Every error, from every route, has this body.
+         * @example {
+         *       "error": {
+         *         "code": "INSUFFICIENT_CREDITS",
+         *         "message": "This request needs 990 credits; the wallet holds 12.",
+         *         "details": {
+         *           "required": 990,
+         *           "balance": 12
+         *         }
+         *       },
+         *       "timestamp": "2026-01-15T10:30:00.000Z"
+         *     }
+         */
+        Error: {
+            error: {
+                code: components["schemas"]["ErrorCode"];
+                details?: components["schemas"]["ErrorDetails"];
+                /** @description Human-readable; may change, never parse it. */
+                message: string;
+                /** @description The X-Request-Id of this response. */
+                request_id?: string;
+            };
+            /** Format: date-time */
+            timestamp: string;
+        };
+        /**
+         * @description The codes of API.md's error table; each response lists those it can carry.
+         * @enum {string}
+         */
+        ErrorCode: "VALIDATION_ERROR" | "MISSING_INPUT" | "INVALID_CSV" | "MISSING_EMAIL" | "INVALID_EMAIL" | "BATCH_EMPTY" | "BATCH_TOO_LARGE" | "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED" | "INSUFFICIENT_CREDITS" | "INSUFFICIENT_SCOPE" | "IP_NOT_ALLOWED" | "FEATURE_NOT_AVAILABLE" | "NOT_FOUND" | "IDEMPOTENCY_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "GRACE_PERIOD_EXCEEDED" | "INTERNAL_ERROR" | "VALIDATION_TIMEOUT" | "SERVICE_UNAVAILABLE";
+        /** @description Present where the error table of API.md names details. */
+        ErrorDetails: {
+            /** @description INSUFFICIENT_SCOPE */
+            availableScopes?: string[];
+            /** @description INSUFFICIENT_CREDITS: credits the wallet holds. */
+            balance?: number;
+            /** @description FEATURE_NOT_AVAILABLE */
+            currentTier?: string;
+            /** @description API_KEY_EXPIRED */
+            expiredAt?: string;
+            /** @description FEATURE_NOT_AVAILABLE */
+            feature?: string;
+            /** @description VALIDATION_ERROR: messages per field, or per index for a list field. */
+            fields?: {
+                [key: string]: string[] | {
+                    [key: string]: string[];
+                };
+            };
+            /** @description GRACE_PERIOD_EXCEEDED */
+            hardLimit?: number;
+            /** @description RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, ... */
+            limit?: number;
+            /** @description INVALID_CSV: the line of the file, where known. */
+            line?: number;
+            /** @description BATCH_TOO_LARGE, PAYLOAD_TOO_LARGE */
+            maximum?: number;
+            /** @description QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED */
+            percentage?: number;
+            /** @description IP_NOT_ALLOWED */
+            requestIp?: string;
+            /** @description INSUFFICIENT_CREDITS: credits the request needs. */
+            required?: number;
+            /** @description INSUFFICIENT_SCOPE */
+            requiredScope?: string;
+            /** @description FEATURE_NOT_AVAILABLE */
+            requiredTier?: string;
+            /** @description DAILY_LIMIT_EXCEEDED, GRACE_PERIOD_EXCEEDED */
+            resetsAt?: string;
+            /** @description RATE_LIMIT_EXCEEDED: seconds, as in Retry-After. */
+            retryAfter?: number;
+            /** @description BATCH_EMPTY / BATCH_TOO_LARGE */
+            submitted?: number;
+            /** @description QUOTA_EXCEEDED */
+            tier?: string;
+            /** @description DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED */
+            used?: number;
+            /** @description RATE_LIMIT_EXCEEDED */
+            window?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Health: {
+            /** @constant */
+            status: "ok";
+        };
+        /** @description A cleaning job: one uploaded file or list of addresses. */
+        Job: {
+            completed_at: string | null;
+            counts: {
+                deliverable: number;
+                risky: number;
+                undeliverable: number;
+                unknown: number;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** @description Final when the job ends (unknown verdicts refunded). */
+            credits_charged: number;
+            credits_reserved: number;
+            /** @example job_4fKq8ZbX2mN7pR1sT9vW3yA5 */
+            id: string;
+            links: {
+                download: string;
+                results: string;
+                self: string;
+            };
+            /** @enum {string} */
+            mode: "live" | "test";
+            name: string | null;
+            /** @constant */
+            object: "job";
+            processed: number;
+            /** @description processed / total, in percent, rounded down. */
+            progress: number;
+            quick_mode: boolean;
+            /** @description Whether the SMTP probe runs for this job. */
+            smtp: boolean;
+            /** @enum {string} */
+            source: "csv_file" | "emails";
+            started_at: string | null;
+            /** @enum {string} */
+            status: "queued" | "processing" | "completed" | "failed" | "cancelled";
+            /** @description Rows in the input (duplicates and invalid syntax included). */
+            total: number;
+            /** @description Distinct addresses after normalisation. */
+            unique: number;
+            webhook_url: string | null;
+        };
+        /** @description One page of jobs, newest first. */
+        JobList: {
+            data: components["schemas"]["Job"][];
+            has_more: boolean;
+        };
+        KeyState: {
+            disabled: boolean;
+            disabled_at: string | null;
+            id: string;
+        };
+        Ready: {
+            /** @constant */
+            postgres: "ok";
+            /** @constant */
+            redis: "ok";
+            /** @constant */
+            status: "ready";
+        };
+        /**
+         * @description The verdict on one address.
+         * @example {
+         *       "index": 0,
+         *       "email": " Alice@Example.COM",
+         *       "normalized": "Alice@example.com",
+         *       "status": "deliverable",
+         *       "reason": "accepted_email",
+         *       "did_you_mean": null,
+         *       "duplicate_of": null,
+         *       "checks": {
+         *         "syntax": true,
+         *         "domain": "example.com",
+         *         "mx_found": true,
+         *         "mx_host": "mx1.example.com",
+         *         "disposable": false,
+         *         "role": false,
+         *         "free": false,
+         *         "catch_all": false,
+         *         "smtp": {
+         *           "code": 250,
+         *           "enhanced_code": "2.1.5",
+         *           "message": "OK"
+         *         }
+         *       },
+         *       "duration_ms": 412
+         *     }
+         */
+        Result: {
+            checks: components["schemas"]["Checks"] | null;
+            did_you_mean: string | null;
+            /** @description Index of the first occurrence of this address, for a duplicate. */
+            duplicate_of: number | null;
+            duration_ms: number;
+            /** @description The address as it was submitted. */
+            email: string;
+            /** @description 0-based position in the input. */
+            index: number;
+            /** @description Trimmed, domain lower-cased; null if invalid. */
+            normalized: string | null;
+            reason: components["schemas"]["VerdictReason"];
+            status: components["schemas"]["VerdictStatus"];
+        };
+        /** @description One page of results, in input order. */
+        ResultPage: {
+            data: components["schemas"]["Result"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        RotatedSecret: {
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too.
+             */
+            previous_expires_at: string;
+            webhook_secret: string;
+        };
+        /** @description The MX host's reply to RCPT TO. */
+        SmtpCheck: {
+            code: number | null;
+            enhanced_code: string | null;
+            message: string | null;
+        };
+        ValidateRequest: {
+            email: string;
+            /** @description Skip the SMTP probe (syntax, DNS and lists only). */
+            quick_mode?: boolean;
+            /** @description Run the SMTP probe (default: the plan's setting). */
+            smtp?: boolean;
+        };
+        ValidateResponse: {
+            /** @description The account's wallet balance after this request. */
+            remaining_credits: number;
+            result: components["schemas"]["Result"];
+        };
+        /**
+         * @description Why the verdict is what it is (API.md's table).
+         * @enum {string}
+         */
+        VerdictReason: "accepted_email" | "invalid_syntax" | "invalid_domain" | "no_mx" | "rejected_email" | "catch_all" | "disposable" | "role_account" | "mailbox_full" | "low_quality" | "timeout" | "no_connect" | "smtp_unavailable" | "greylisted" | "blocked" | "unexpected_error";
+        /** @enum {string} */
+        VerdictStatus: "deliverable" | "undeliverable" | "risky" | "unknown";
+        /** @description One delivery attempt of a job webhook. */
+        WebhookAttempt: {
+            attempt: number;
+            attempted_at: string | null;
+            duration_ms: number;
+            error: string | null;
+            event_id: string;
+            /** @enum {string} */
+            event_type: "job.completed" | "job.failed";
+            id: string;
+            next_retry_at: string | null;
+            /** @constant */
+            object: "webhook_attempt";
+            /** @description The receiver's HTTP status; null if no reply. */
+            status_code: number | null;
+            success: boolean;
+            url: string;
+        };
+        WebhookAttemptList: {
+            data: components["schemas"]["WebhookAttempt"][];
+        };
     };
-    Health: {
-      /** @constant */
-      status: 'ok';
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: {
+        /** @description `attachment; filename="…"`. */
+        "Content-Disposition": string;
+        /** @description The URL of the created job. */
+        Location: string;
+        /** @description Seconds to wait before trying again. */
+        "Retry-After": number;
+        /** @description Requests per minute of the key's plan. */
+        "X-RateLimit-Limit": number;
+        /** @description Requests left in the current minute. */
+        "X-RateLimit-Remaining": number;
+        /** @description When the current window ends (unix seconds). */
+        "X-RateLimit-Reset": number;
+        /** @description This request's id (the caller's own X-Request-Id when it is 8-128 safe characters); logs carry it. */
+        "X-Request-Id": string;
     };
-    /** @description A cleaning job: one uploaded file or list of addresses. */
-    Job: {
-      completed_at: string | null;
-      counts: {
-        deliverable: number;
-        risky: number;
-        undeliverable: number;
-        unknown: number;
-      };
-      /** Format: date-time */
-      created_at: string;
-      /** @description Final when the job ends (unknown verdicts refunded). */
-      credits_charged: number;
-      credits_reserved: number;
-      /** @example job_4fKq8ZbX2mN7pR1sT9vW3yA5 */
-      id: string;
-      links: {
-        download: string;
-        results: string;
-        self: string;
-      };
-      /** @enum {string} */
-      mode: 'live' | 'test';
-      name: string | null;
-      /** @constant */
-      object: 'job';
-      processed: number;
-      /** @description processed / total, in percent, rounded down. */
-      progress: number;
-      quick_mode: boolean;
-      /** @description Whether the SMTP probe runs for this job. */
-      smtp: boolean;
-      /** @enum {string} */
-      source: 'csv_file' | 'emails';
-      started_at: string | null;
-      /** @enum {string} */
-      status: 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
-      /** @description Rows in the input (duplicates and invalid syntax included). */
-      total: number;
-      /** @description Distinct addresses after normalisation. */
-      unique: number;
-      webhook_url: string | null;
-    };
-    /** @description One page of jobs, newest first. */
-    JobList: {
-      data: components['schemas']['Job'][];
-      has_more: boolean;
-    };
-    KeyState: {
-      disabled: boolean;
-      disabled_at: string | null;
-      id: string;
-    };
-    Ready: {
-      /** @constant */
-      postgres: 'ok';
-      /** @constant */
-      redis: 'ok';
-      /** @constant */
-      status: 'ready';
-    };
-    /**
-     * @description The verdict on one address.
-     * @example {
-     *       "index": 0,
-     *       "email": " Alice@Example.COM",
-     *       "normalized": "Alice@example.com",
-     *       "status": "deliverable",
-     *       "reason": "accepted_email",
-     *       "did_you_mean": null,
-     *       "duplicate_of": null,
-     *       "checks": {
-     *         "syntax": true,
-     *         "domain": "example.com",
-     *         "mx_found": true,
-     *         "mx_host": "mx1.example.com",
-     *         "disposable": false,
-     *         "role": false,
-     *         "free": false,
-     *         "catch_all": false,
-     *         "smtp": {
-     *           "code": 250,
-     *           "enhanced_code": "2.1.5",
-     *           "message": "OK"
-     *         }
-     *       },
-     *       "duration_ms": 412
-     *     }
-     */
-    Result: {
-      checks: components['schemas']['Checks'] | null;
-      did_you_mean: string | null;
-      /** @description Index of the first occurrence of this address, for a duplicate. */
-      duplicate_of: number | null;
-      duration_ms: number;
-      /** @description The address as it was submitted. */
-      email: string;
-      /** @description 0-based position in the input. */
-      index: number;
-      /** @description Trimmed, domain lower-cased; null if invalid. */
-      normalized: string | null;
-      reason: components['schemas']['VerdictReason'];
-      status: components['schemas']['VerdictStatus'];
-    };
-    /** @description One page of results, in input order. */
-    ResultPage: {
-      data: components['schemas']['Result'][];
-      /** @description Pass as `cursor` for the next page; null at the end. */
-      next_cursor: string | null;
-    };
-    RotatedSecret: {
-      /**
-       * Format: date-time
-       * @description Until then the previous secret signs too.
-       */
-      previous_expires_at: string;
-      webhook_secret: string;
-    };
-    /** @description The MX host's reply to RCPT TO. */
-    SmtpCheck: {
-      code: number | null;
-      enhanced_code: string | null;
-      message: string | null;
-    };
-    ValidateRequest: {
-      email: string;
-      /** @description Skip the SMTP probe (syntax, DNS and lists only). */
-      quick_mode?: boolean;
-      /** @description Run the SMTP probe (default: the plan's setting). */
-      smtp?: boolean;
-    };
-    ValidateResponse: {
-      /** @description The account's wallet balance after this request. */
-      remaining_credits: number;
-      result: components['schemas']['Result'];
-    };
-    /**
-     * @description Why the verdict is what it is (API.md's table).
-     * @enum {string}
-     */
-    VerdictReason:
-      | 'accepted_email'
-      | 'invalid_syntax'
-      | 'invalid_domain'
-      | 'no_mx'
-      | 'rejected_email'
-      | 'catch_all'
-      | 'disposable'
-      | 'role_account'
-      | 'mailbox_full'
-      | 'low_quality'
-      | 'timeout'
-      | 'no_connect'
-      | 'smtp_unavailable'
-      | 'greylisted'
-      | 'blocked'
-      | 'unexpected_error';
-    /** @enum {string} */
-    VerdictStatus: 'deliverable' | 'undeliverable' | 'risky' | 'unknown';
-    /** @description One delivery attempt of a job webhook. */
-    WebhookAttempt: {
-      attempt: number;
-      attempted_at: string | null;
-      duration_ms: number;
-      error: string | null;
-      event_id: string;
-      /** @enum {string} */
-      event_type: 'job.completed' | 'job.failed';
-      id: string;
-      next_retry_at: string | null;
-      /** @constant */
-      object: 'webhook_attempt';
-      /** @description The receiver's HTTP status; null if no reply. */
-      status_code: number | null;
-      success: boolean;
-      url: string;
-    };
-    WebhookAttemptList: {
-      data: components['schemas']['WebhookAttempt'][];
-    };
-  };
-  responses: never;
-  parameters: never;
-  requestBodies: never;
-  headers: {
-    /** @description `attachment; filename="…"`. */
-    'Content-Disposition': string;
-    /** @description The URL of the created job. */
-    Location: string;
-    /** @description Seconds to wait before trying again. */
-    'Retry-After': number;
-    /** @description Requests per minute of the key's plan. */
-    'X-RateLimit-Limit': number;
-    /** @description Requests left in the current minute. */
-    'X-RateLimit-Remaining': number;
-    /** @description When the current window ends (unix seconds). */
-    'X-RateLimit-Reset': number;
-    /** @description This request's id (the caller's own X-Request-Id when it is 8-128 safe characters); logs carry it. */
-    'X-Request-Id': string;
-  };
-  pathItems: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  adminCreateAccount: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    adminCreateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminCreateAccount"];
+            };
+        };
+        responses: {
+            /** @description The account and its keys. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAccount"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['AdminCreateAccount'];
-      };
+    adminAddCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id (`acct_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminAddCredits"];
+            };
+        };
+        responses: {
+            /** @description The new balance. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Balance"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    responses: {
-      /** @description The account and its keys. */
-      201: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['CreatedAccount'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR. */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+    adminCreateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id (`acct_…`). */
+                id: string;
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
+            cookie?: never;
         };
-      };
-      /** @description Not authenticated: INVALID_API_KEY. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INVALID_API_KEY';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminCreateKey"];
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
         };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+        responses: {
+            /** @description The key, shown once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Too large: PAYLOAD_TOO_LARGE. */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'PAYLOAD_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
         };
-      };
     };
-  };
-  adminAddCredits: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The account id (`acct_…`). */
-        id: string;
-      };
-      cookie?: never;
+    adminRotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id (`acct_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['AdminAddCredits'];
-      };
+    adminUpdateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id (`key_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminUpdateKey"];
+            };
+        };
+        responses: {
+            /** @description The key state. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyState"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    responses: {
-      /** @description The new balance. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
+    docs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Balance'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR. */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page; its scripts and styles come from /docs/assets. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: INVALID_API_KEY. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INVALID_API_KEY';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
         };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Too large: PAYLOAD_TOO_LARGE. */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'PAYLOAD_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
     };
-  };
-  adminCreateKey: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The account id (`acct_…`). */
-        id: string;
-      };
-      cookie?: never;
+    docsAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A file name of the swagger-ui-dist package, or `init.js`. */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['AdminCreateKey'];
-      };
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    responses: {
-      /** @description The key, shown once. */
-      201: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['CreatedKey'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR. */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example # TYPE mailsift_http_requests_total counter */
+                    "text/plain": string;
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: INVALID_API_KEY. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INVALID_API_KEY';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
         };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Too large: PAYLOAD_TOO_LARGE. */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'PAYLOAD_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
     };
-  };
-  adminRotateWebhookSecret: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The account id (`acct_…`). */
-        id: string;
-      };
-      cookie?: never;
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description The new secret. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['RotatedSecret'];
-        };
-      };
-      /** @description Not authenticated: INVALID_API_KEY. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INVALID_API_KEY';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ready"];
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
         };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
     };
-  };
-  adminUpdateKey: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The key id (`key_…`). */
-        id: string;
-      };
-      cookie?: never;
+    getAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['AdminUpdateKey'];
-      };
+    getEnrichment: {
+        parameters: {
+            query: {
+                /** @description The address to look up. */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found or not found. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrichment"];
+                };
+            };
+            /** @description Bad request: MISSING_EMAIL, INVALID_EMAIL. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_EMAIL" | "INVALID_EMAIL";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    responses: {
-      /** @description The key state. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['KeyState'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR. */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description A job id: the page starts after it (the last id of the previous page). */
+                starting_after?: string;
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-      };
-      /** @description Not authenticated: INVALID_API_KEY. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INVALID_API_KEY';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+        requestBody?: never;
+        responses: {
+            /** @description One page of jobs. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Too large: PAYLOAD_TOO_LARGE. */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'PAYLOAD_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
         };
-      };
     };
-  };
-  docs: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    createJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The same key with the same request returns the same job (201, same id) without charging twice; with a different request, 409 IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "emails": [
+                 *         "a@example.com",
+                 *         "b@example.org"
+                 *       ],
+                 *       "name": "March leads",
+                 *       "webhook_url": "https://hooks.example.com/mailsift",
+                 *       "smtp": true,
+                 *       "quick_mode": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateJobJson"];
+                "multipart/form-data": components["schemas"]["CreateJobForm"];
+            };
+        };
+        responses: {
+            /** @description The job, queued. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR, MISSING_INPUT, INVALID_CSV. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR" | "MISSING_INPUT" | "INVALID_CSV";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not enough credits: INSUFFICIENT_CREDITS. */
+            402: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INSUFFICIENT_CREDITS";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE, FEATURE_NOT_AVAILABLE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE" | "FEATURE_NOT_AVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_CONFLICT. */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_CONFLICT";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Unsupported media type: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "GRACE_PERIOD_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description An HTML page; its scripts and styles come from /docs/assets. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id (`job_…`). */
+                id: string;
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
+            cookie?: never;
         };
-      };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-  };
-  docsAsset: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description A file name of the swagger-ui-dist package, or `init.js`. */
-        file: string;
-      };
-      cookie?: never;
+    deleteJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id (`job_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description The file. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          '*/*': string;
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+    listJobResults: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Only results with this verdict. */
+                status?: "deliverable" | "undeliverable" | "risky" | "unknown";
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+            header?: never;
+            path: {
+                /** @description The job id (`job_…`). */
+                id: string;
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
+            cookie?: never;
         };
-      };
+        requestBody?: never;
+        responses: {
+            /** @description One page of results. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultPage"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-  };
-  healthz: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    downloadJobResults: {
+        parameters: {
+            query?: {
+                /** @description Only rows with this verdict. */
+                status?: "deliverable" | "undeliverable" | "risky" | "unknown";
+            };
+            header?: never;
+            path: {
+                /** @description The job id (`job_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file. */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example email,mailsift_status,mailsift_reason
+                     *     alice@example.com,deliverable,accepted_email
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description Alive. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Health'];
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+    listJobWebhookAttempts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id (`job_…`). */
+                id: string;
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
+            cookie?: never;
         };
-      };
+        requestBody?: never;
+        responses: {
+            /** @description Every attempt, oldest first. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAttemptList"];
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-  };
-  metrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    validateEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com",
+                 *       "quick_mode": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["ValidateRequest"];
+            };
+        };
+        responses: {
+            /** @description The verdict. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidateResponse"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR, MISSING_EMAIL, INVALID_EMAIL. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR" | "MISSING_EMAIL" | "INVALID_EMAIL";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not enough credits: INSUFFICIENT_CREDITS. */
+            402: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INSUFFICIENT_CREDITS";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE, FEATURE_NOT_AVAILABLE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE" | "FEATURE_NOT_AVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Unsupported media type: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "GRACE_PERIOD_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR, VALIDATION_TIMEOUT. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "VALIDATION_TIMEOUT";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text exposition format. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
+    validateBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          /** @example # TYPE mailsift_http_requests_total counter */
-          'text/plain': string;
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "emails": [
+                 *         "alice@example.com",
+                 *         "bob@example.org"
+                 *       ],
+                 *       "quick_mode": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["BatchRequest"];
             };
-            /** Format: date-time */
-            timestamp: string;
-          };
         };
-      };
+        responses: {
+            /** @description One verdict per address, in order. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResponse"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR, MISSING_EMAIL, INVALID_EMAIL, BATCH_EMPTY, BATCH_TOO_LARGE. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR" | "MISSING_EMAIL" | "INVALID_EMAIL" | "BATCH_EMPTY" | "BATCH_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not enough credits: INSUFFICIENT_CREDITS. */
+            402: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INSUFFICIENT_CREDITS";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE, FEATURE_NOT_AVAILABLE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE" | "FEATURE_NOT_AVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Unsupported media type: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "GRACE_PERIOD_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR, VALIDATION_TIMEOUT. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "VALIDATION_TIMEOUT";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
     };
-  };
-  openapi: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The OpenAPI 3.1 document. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': Record<string, never>;
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  readyz: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Ready. */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Ready'];
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  getAccount: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The account. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Account'];
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  getEnrichment: {
-    parameters: {
-      query: {
-        /** @description The address to look up. */
-        email: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Found or not found. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Enrichment'];
-        };
-      };
-      /** @description Bad request: MISSING_EMAIL, INVALID_EMAIL. */
-      400: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_EMAIL' | 'INVALID_EMAIL';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  listJobs: {
-    parameters: {
-      query?: {
-        /** @description Page size. */
-        limit?: number;
-        /** @description A job id: the page starts after it (the last id of the previous page). */
-        starting_after?: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description One page of jobs. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['JobList'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR. */
-      400: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  createJob: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description The same key with the same request returns the same job (201, same id) without charging twice; with a different request, 409 IDEMPOTENCY_CONFLICT. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "emails": [
-         *         "a@example.com",
-         *         "b@example.org"
-         *       ],
-         *       "name": "March leads",
-         *       "webhook_url": "https://hooks.example.com/mailsift",
-         *       "smtp": true,
-         *       "quick_mode": false
-         *     }
-         */
-        'application/json': components['schemas']['CreateJobJson'];
-        'multipart/form-data': components['schemas']['CreateJobForm'];
-      };
-    };
-    responses: {
-      /** @description The job, queued. */
-      201: {
-        headers: {
-          Location: components['headers']['Location'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Job'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR, MISSING_INPUT, INVALID_CSV. */
-      400: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR' | 'MISSING_INPUT' | 'INVALID_CSV';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not enough credits: INSUFFICIENT_CREDITS. */
-      402: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INSUFFICIENT_CREDITS';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE, FEATURE_NOT_AVAILABLE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE' | 'FEATURE_NOT_AVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Conflict: IDEMPOTENCY_CONFLICT. */
-      409: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IDEMPOTENCY_CONFLICT';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Too large: PAYLOAD_TOO_LARGE. */
-      413: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'PAYLOAD_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Unsupported media type: UNSUPPORTED_MEDIA_TYPE. */
-      415: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'UNSUPPORTED_MEDIA_TYPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code:
-                | 'RATE_LIMIT_EXCEEDED'
-                | 'DAILY_LIMIT_EXCEEDED'
-                | 'QUOTA_EXCEEDED'
-                | 'GRACE_PERIOD_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  getJob: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The job id (`job_…`). */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The job. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Job'];
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  deleteJob: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The job id (`job_…`). */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Deleted. */
-      204: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  listJobResults: {
-    parameters: {
-      query?: {
-        /** @description `next_cursor` of the previous page. */
-        cursor?: string;
-        /** @description Page size. */
-        limit?: number;
-        /** @description Only results with this verdict. */
-        status?: 'deliverable' | 'undeliverable' | 'risky' | 'unknown';
-      };
-      header?: never;
-      path: {
-        /** @description The job id (`job_…`). */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description One page of results. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ResultPage'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR. */
-      400: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  downloadJobResults: {
-    parameters: {
-      query?: {
-        /** @description Only rows with this verdict. */
-        status?: 'deliverable' | 'undeliverable' | 'risky' | 'unknown';
-      };
-      header?: never;
-      path: {
-        /** @description The job id (`job_…`). */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The CSV file. */
-      200: {
-        headers: {
-          'Content-Disposition': components['headers']['Content-Disposition'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example email,mailsift_status,mailsift_reason
-           *     alice@example.com,deliverable,accepted_email
-           */
-          'text/csv': string;
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR. */
-      400: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  listJobWebhookAttempts: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The job id (`job_…`). */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Every attempt, oldest first. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['WebhookAttemptList'];
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not found: NOT_FOUND. */
-      404: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'NOT_FOUND';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'RATE_LIMIT_EXCEEDED' | 'DAILY_LIMIT_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  validateEmail: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "email": "alice@example.com",
-         *       "quick_mode": false
-         *     }
-         */
-        'application/json': components['schemas']['ValidateRequest'];
-      };
-    };
-    responses: {
-      /** @description The verdict. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ValidateResponse'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR, MISSING_EMAIL, INVALID_EMAIL. */
-      400: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'VALIDATION_ERROR' | 'MISSING_EMAIL' | 'INVALID_EMAIL';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not enough credits: INSUFFICIENT_CREDITS. */
-      402: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INSUFFICIENT_CREDITS';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE, FEATURE_NOT_AVAILABLE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE' | 'FEATURE_NOT_AVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Too large: PAYLOAD_TOO_LARGE. */
-      413: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'PAYLOAD_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Unsupported media type: UNSUPPORTED_MEDIA_TYPE. */
-      415: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'UNSUPPORTED_MEDIA_TYPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code:
-                | 'RATE_LIMIT_EXCEEDED'
-                | 'DAILY_LIMIT_EXCEEDED'
-                | 'QUOTA_EXCEEDED'
-                | 'GRACE_PERIOD_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR, VALIDATION_TIMEOUT. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR' | 'VALIDATION_TIMEOUT';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
-  validateBatch: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "emails": [
-         *         "alice@example.com",
-         *         "bob@example.org"
-         *       ],
-         *       "quick_mode": true
-         *     }
-         */
-        'application/json': components['schemas']['BatchRequest'];
-      };
-    };
-    responses: {
-      /** @description One verdict per address, in order. */
-      200: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['BatchResponse'];
-        };
-      };
-      /** @description Bad request: VALIDATION_ERROR, MISSING_EMAIL, INVALID_EMAIL, BATCH_EMPTY, BATCH_TOO_LARGE. */
-      400: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code:
-                | 'VALIDATION_ERROR'
-                | 'MISSING_EMAIL'
-                | 'INVALID_EMAIL'
-                | 'BATCH_EMPTY'
-                | 'BATCH_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'MISSING_API_KEY' | 'INVALID_API_KEY' | 'API_KEY_DISABLED' | 'API_KEY_EXPIRED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not enough credits: INSUFFICIENT_CREDITS. */
-      402: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INSUFFICIENT_CREDITS';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE, FEATURE_NOT_AVAILABLE. */
-      403: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'IP_NOT_ALLOWED' | 'INSUFFICIENT_SCOPE' | 'FEATURE_NOT_AVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Too large: PAYLOAD_TOO_LARGE. */
-      413: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'PAYLOAD_TOO_LARGE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Unsupported media type: UNSUPPORTED_MEDIA_TYPE. */
-      415: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'UNSUPPORTED_MEDIA_TYPE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED. */
-      429: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code:
-                | 'RATE_LIMIT_EXCEEDED'
-                | 'DAILY_LIMIT_EXCEEDED'
-                | 'QUOTA_EXCEEDED'
-                | 'GRACE_PERIOD_EXCEEDED';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Server error: INTERNAL_ERROR, VALIDATION_TIMEOUT. */
-      500: {
-        headers: {
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'INTERNAL_ERROR' | 'VALIDATION_TIMEOUT';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-      /** @description Service unavailable: SERVICE_UNAVAILABLE. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
-          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
-          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'SERVICE_UNAVAILABLE';
-              details?: components['schemas']['ErrorDetails'];
-              /** @description Human-readable; may change, never parse it. */
-              message: string;
-              /** @description The X-Request-Id of this response. */
-              request_id?: string;
-            };
-            /** Format: date-time */
-            timestamp: string;
-          };
-        };
-      };
-    };
-  };
 }

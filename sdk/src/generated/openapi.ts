@@ -333,6 +333,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A job's counts per status and per reason
+         * @description What the web page charts. Partial while the job runs.
+         *
+         *     Scope: `validate:read`.
+         */
+        get: operations["getJobSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/webhooks": {
         parameters: {
             query?: never;
@@ -401,6 +423,11 @@ export interface components {
     schemas: {
         /** @description The account of the key that sent the request. */
         Account: {
+            /** @description What the plan includes. */
+            features: {
+                /** @description The plan includes the SMTP probe. */
+                smtp: boolean;
+            };
             id: string;
             key: {
                 expires_at: string | null;
@@ -474,8 +501,12 @@ export interface components {
             disposable: boolean;
             domain: string | null;
             free: boolean;
+            /** @description The security gateway the MX points to (`mimecast`, `proofpoint`, `barracuda`...), else null. */
+            gateway: string | null;
             mx_found: boolean;
             mx_host: string | null;
+            /** @description The mailbox provider known from the MX hosts (`google`, `microsoft`, `yahoo`...; docs/providers.md), else null. */
+            provider: string | null;
             role: boolean;
             /** @description null when no SMTP probe ran. */
             smtp: components["schemas"]["SmtpCheck"] | null;
@@ -714,6 +745,27 @@ export interface components {
             data: components["schemas"]["Job"][];
             has_more: boolean;
         };
+        /** @description Rows per status and per reason (a duplicate counts with its first occurrence); partial while the job runs. */
+        JobSummary: {
+            counts: {
+                deliverable: number;
+                risky: number;
+                undeliverable: number;
+                unknown: number;
+            };
+            job_id: string;
+            /** @constant */
+            object: "job_summary";
+            processed: number;
+            reasons: {
+                count: number;
+                reason: components["schemas"]["VerdictReason"];
+                status: components["schemas"]["VerdictStatus"];
+            }[];
+            /** @enum {string} */
+            status: "queued" | "processing" | "completed" | "failed" | "cancelled";
+            total: number;
+        };
         KeyState: {
             disabled: boolean;
             disabled_at: string | null;
@@ -750,7 +802,9 @@ export interface components {
          *           "code": 250,
          *           "enhanced_code": "2.1.5",
          *           "message": "OK"
-         *         }
+         *         },
+         *         "provider": null,
+         *         "gateway": null
          *       },
          *       "duration_ms": 412
          *     }
@@ -3325,6 +3379,182 @@ export interface operations {
                         /** Format: date-time */
                         timestamp: string;
                     };
+                };
+            };
+            /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not allowed: IP_NOT_ALLOWED, INSUFFICIENT_SCOPE. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Limit reached: RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
+    getJobSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id (`job_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobSummary"];
                 };
             };
             /** @description Not authenticated: MISSING_API_KEY, INVALID_API_KEY, API_KEY_DISABLED, API_KEY_EXPIRED. */

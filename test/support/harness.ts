@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { buildApp } from '../../src/app.ts';
 import { uploadDirOf } from '../../src/http/routes/jobs.routes.ts';
 import { loadConfig, type Config } from '../../src/config/env.ts';
@@ -12,6 +12,7 @@ import { createAccount } from '../../src/domain/accounts/manage-accounts.ts';
 import type { PlanName } from '../../src/domain/billing/plans.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { startWorkers } from '../../workers/start-workers.ts';
+import { recordingListener } from './openapi-checker.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -55,7 +56,12 @@ export async function startHarness(
   });
   const logger = createLogger(config.log.level, { test: prefix });
   const deps = createDeps(config, 'api', logger);
-  const server: Server = buildApp(deps).listen(0, '127.0.0.1');
+  // Every response is checked against the OpenAPI document (test/support/openapi-checker.ts).
+  const server: Server = createServer(recordingListener(buildApp(deps)));
+  // Idle keep-alive sockets are closed by the client only: when a busy test process runs the
+  // server's 5 s timer late, a request could otherwise be sent on a socket the server is closing.
+  server.keepAliveTimeout = 0;
+  server.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let workers: { deps: Deps; close: () => Promise<void> } | null = null;

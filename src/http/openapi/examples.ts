@@ -37,7 +37,7 @@ const samples: Record<ErrorCode, [string, Record<string, unknown>?]> = {
   UNSUPPORTED_MEDIA_TYPE: ['Send application/json or multipart/form-data.'],
   RATE_LIMIT_EXCEEDED: [
     'Too many requests: 60 per minute.',
-    { limit: 60, window: '1m', retryAfter: 12 },
+    { limit: 60, window: 60, retryAfter: 12 },
   ],
   DAILY_LIMIT_EXCEEDED: [
     'The daily limit is reached.',

@@ -173,7 +173,8 @@ export const operations: Operation[] = [
     auth: read,
     query: listJobsQuerySchema,
     success: { status: 200, description: 'One page of jobs.', json: jobListSchema },
-    errors: ['VALIDATION_ERROR'],
+    // NOT_FOUND: `starting_after` names a job that does not exist (or is another account's).
+    errors: ['VALIDATION_ERROR', 'NOT_FOUND'],
   },
   {
     method: 'get',

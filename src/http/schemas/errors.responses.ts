@@ -31,7 +31,7 @@ export const errorDetailsSchema = z
     currentTier: z.string().describe('FEATURE_NOT_AVAILABLE'),
     requiredTier: z.string().describe('FEATURE_NOT_AVAILABLE'),
     limit: z.int().describe('RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, ...'),
-    window: z.string().describe('RATE_LIMIT_EXCEEDED'),
+    window: z.int().describe('RATE_LIMIT_EXCEEDED: the window, in seconds.'),
     retryAfter: z.int().describe('RATE_LIMIT_EXCEEDED: seconds, as in Retry-After.'),
     used: z.int().describe('DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED'),
     percentage: z.number().describe('QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED'),

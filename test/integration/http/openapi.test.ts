@@ -110,43 +110,50 @@ describe('GET /docs', () => {
     }
   });
 
-  it('when a browser opens /docs, then every operation renders, with nothing from another origin', async () => {
-    let browser: Browser | undefined;
-    try {
-      browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
-      const page = await browser.newPage();
-      const requested: string[] = [];
-      const refused: string[] = [];
-      page.on('request', (r) => requested.push(r.url()));
-      page.on('console', (m) => {
-        if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
-      });
-      await page.goto(`${h.url}/docs`);
-      const ops = page.locator('.opblock-summary');
-      await expect.poll(() => ops.count(), { timeout: 30_000 }).toBe(countOperations());
-      expect(await page.locator('.info .title').innerText()).toContain('mailsift API');
-      const origin = new URL(h.url).origin;
-      const foreign = requested.filter(
-        (u) => !u.startsWith('data:') && new URL(u).origin !== origin,
-      );
-      expect(foreign).toEqual([]);
-      expect(requested).toContain(`${origin}/openapi.json`);
-      expect(refused).toEqual([]);
-    } finally {
-      await browser?.close();
-    }
-  });
+  // Rendering the whole reference takes a browser tens of seconds on a loaded machine.
+  it(
+    'when a browser opens /docs, then every operation renders, with nothing from another origin',
+    { timeout: 240_000 },
+    async () => {
+      let browser: Browser | undefined;
+      try {
+        browser = await chromium.launch({
+          executablePath: '/usr/bin/chromium',
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        });
+        const page = await browser.newPage();
+        const requested: string[] = [];
+        const refused: string[] = [];
+        page.on('request', (r) => requested.push(r.url()));
+        page.on('console', (m) => {
+          if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+        });
+        await page.goto(`${h.url}/docs`, { timeout: 120_000 });
+        const ops = page.locator('.opblock-summary');
+        await expect
+          .poll(() => ops.count(), { timeout: 200_000, interval: 1000 })
+          .toBe(countOperations());
+        expect(await page.locator('.info .title').innerText()).toContain('mailsift API');
+        const origin = new URL(h.url).origin;
+        const foreign = requested.filter(
+          (u) => !u.startsWith('data:') && new URL(u).origin !== origin,
+        );
+        expect(foreign).toEqual([]);
+        expect(requested).toContain(`${origin}/openapi.json`);
+        expect(refused).toEqual([]);
+      } finally {
+        await browser?.close();
+      }
+    },
+  );
 });
 
 function countOperations(): number {

@@ -151,7 +151,8 @@ export class OpenApiChecker {
   private checkUnrouted(r: RecordedResponse, path: string, where: string): string[] {
     const allowed = new Set<string>([
       'NOT_FOUND',
-      ...(path.startsWith('/v1/') ? authErrors.key : []),
+      ...(/^\/v1(\/|$)/.test(path) ? authErrors.key : []),
+      ...(/^\/admin(\/|$)/.test(path) ? authErrors.admin : []),
     ]);
     const problems = this.checkEnvelope(r, where, 'an unknown route');
     if (problems.length) return problems;

@@ -3,6 +3,23 @@
 // test/integration/sdk/types-drift.test.ts fails when this file and the document disagree.
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The web page for cleaning a list (README "Web page") */
+        get: operations["webPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/accounts": {
         parameters: {
             query?: never;
@@ -91,6 +108,23 @@ export interface paths {
         patch: operations["adminUpdateKey"];
         trace?: never;
     };
+    "/assets/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A script or style sheet of the web page (content-hashed names) */
+        get: operations["webAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/docs": {
         parameters: {
             query?: never;
@@ -117,6 +151,23 @@ export interface paths {
         };
         /** A script, style sheet or image of the rendered reference */
         get: operations["docsAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/favicon.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The web page's icon */
+        get: operations["webIcon"];
         put?: never;
         post?: never;
         delete?: never;
@@ -688,8 +739,8 @@ export interface components {
             tier?: string;
             /** @description DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED */
             used?: number;
-            /** @description RATE_LIMIT_EXCEEDED */
-            window?: string;
+            /** @description RATE_LIMIT_EXCEEDED: the window, in seconds. */
+            window?: number;
         } & {
             [key: string]: unknown;
         };
@@ -908,6 +959,71 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    webPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page; its script and style come from /assets. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
     adminCreateAccount: {
         parameters: {
             query?: never;
@@ -1662,6 +1778,74 @@ export interface operations {
             };
         };
     };
+    webAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A file name of the built page. */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
     docs: {
         parameters: {
             query?: never;
@@ -1725,6 +1909,71 @@ export interface operations {
                 };
                 content: {
                     "*/*": string;
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
+    webIcon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The icon. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
                 };
             };
             /** @description Not found: NOT_FOUND. */
@@ -2381,6 +2630,31 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "IP_NOT_ALLOWED" | "INSUFFICIENT_SCOPE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;

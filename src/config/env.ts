@@ -96,6 +96,9 @@ const schema = z.object({
   SMTP_TIMEOUT_MS: int(30000, 1),
   SMTP_ALLOW_PRIVATE: bool(false),
   SMTP_MAX_CONNECTIONS_PER_HOST: int(3, 1),
+  // Rejected RCPTs (4xx/5xx) after which a session ends and the rest go on in a new one: well
+  // under Postfix's smtpd_soft_error_limit (10) and hard limit (20). See docs/engine.md.
+  SMTP_MAX_REJECTIONS_PER_SESSION: int(5, 1),
   SMTP_RETRY_ATTEMPTS: int(2, 0),
   SMTP_RETRY_DELAY_MS: int(300000, 0),
   SMTP_PACING_BASE_MS: int(60000, 1),
@@ -144,6 +147,7 @@ function group(env: Env) {
       timeoutMs: env.SMTP_TIMEOUT_MS,
       allowPrivate: env.SMTP_ALLOW_PRIVATE,
       maxConnectionsPerHost: env.SMTP_MAX_CONNECTIONS_PER_HOST,
+      maxRejectionsPerSession: env.SMTP_MAX_REJECTIONS_PER_SESSION,
       retryAttempts: env.SMTP_RETRY_ATTEMPTS,
       retryDelayMs: env.SMTP_RETRY_DELAY_MS,
       pacing: { baseMs: env.SMTP_PACING_BASE_MS, maxMs: env.SMTP_PACING_MAX_MS },

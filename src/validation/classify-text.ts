@@ -17,6 +17,11 @@ export const STORAGE_OF_MAILBOX =
 export const TOO_MANY_RECIPIENTS =
   /too many (recipients|rcpts?)\b|recipients belong to multiple regions/;
 
+// The session's error count (Postfix smtpd_hard_error_limit: `421 4.7.0 Error: too many errors`;
+// Exim's "too many unknown commands" / "too many syntax or protocol errors"), not the mailbox.
+export const TOO_MANY_ERRORS =
+  /too many (errors|(unknown|failed|invalid|bad) (commands|recipients|rcpts?)|syntax or protocol errors)\b/;
+
 // The server refuses service as a whole (Postfix postscreen, RFC 5321 554 / 421 texts).
 export const SERVICE_UNAVAILABLE =
   /service (is )?(currently |temporarily )?(unavailable|not available)|no smtp service|not accepting (connections|mail|messages)/;

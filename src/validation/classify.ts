@@ -8,6 +8,7 @@ import {
   SEPARATE_TRANSACTION,
   SERVICE_UNAVAILABLE,
   STORAGE_OF_MAILBOX,
+  TOO_MANY_ERRORS,
   TOO_MANY_RECIPIENTS,
   replyWords,
 } from './classify-text.ts';
@@ -18,7 +19,8 @@ import type { VerdictReason, VerdictStatus } from './types.ts';
  * class, enhanced status code, text pattern), first match wins. The order carries the policy:
  *
  *  1. 2xx: accepted.
- *  2. 5xx "too many recipients" (X.5.3): a session limit, not the mailbox (RFC 5321 4.5.3.1.10).
+ *  2. 5xx "too many recipients" (X.5.3): a session limit, not the mailbox (RFC 5321 4.5.3.1.10);
+ *     "too many errors" (Postfix's 421 at smtpd_hard_error_limit) in 4xx and 5xx alike.
  *  3. Mailbox full / over quota, in any class: risky/mailbox_full (RFC 3463 X.2.2). Storage
  *     wording alone ("insufficient system storage") is the server's disk unless the mailbox,
  *     user or quota is named.
@@ -29,7 +31,8 @@ import type { VerdictReason, VerdictStatus } from './types.ts';
  *  6. 521 (RFC 7504: host does not accept mail): unknown/smtp_unavailable, never rejected.
  *  7. Any other 4xx: unknown/greylisted, temporary (the job retries it later).
  *  8. 5xx "service unavailable": the server refuses service, not the mailbox: smtp_unavailable.
- *  9. 5xx naming the mailbox (unknown, disabled, no such user...): undeliverable/rejected_email.
+ *  9. 5xx naming the mailbox (unknown, disabled, no such user...): undeliverable/rejected_email;
+ *     OpenSMTPD's `524 5.2.4` unknown user too.
  * 10. 5xx by enhanced code alone: X.1.x (not 1.7 / 1.8) / 5.2.1 / 5.4.1 rejected, X.7.x blocked,
  *     X.3.x (mail system status) smtp_unavailable.
  * 11. 5xx by basic code alone: 550 / 551 / 553 rejected (RFC 5321 4.2.2), 552 mailbox_full.
@@ -74,6 +77,15 @@ export const SMTP_REPLY_RULES: readonly Rule[] = [
     name: 'too many recipients (X.5.3)',
     classes: ['5'],
     enhanced: /^5\.5\.3$/,
+    status: 'unknown',
+    reason: 'smtp_unavailable',
+  },
+  {
+    // Postfix's `421 4.7.0 Error: too many errors`: the session's error count, not the mailbox,
+    // and not a greylisting (the probe goes on in a new session; seen here only if that fails).
+    name: 'too many errors in the session',
+    classes: ['4', '5'],
+    text: TOO_MANY_ERRORS,
     status: 'unknown',
     reason: 'smtp_unavailable',
   },
@@ -169,6 +181,16 @@ export const SMTP_REPLY_RULES: readonly Rule[] = [
     name: 'mailbox rejected (text)',
     classes: ['5'],
     text: REJECTED,
+    status: 'undeliverable',
+    reason: 'rejected_email',
+  },
+  {
+    // OpenSMTPD's virtual-domain setup answers an unknown user `524 5.2.4 Mailing list expansion
+    // problem` (its table lookup found no such user; RFC 3463 X.2.4 is about expansion).
+    name: 'unknown user (OpenSMTPD 524 5.2.4)',
+    classes: ['5'],
+    codes: [524],
+    enhanced: /^5\.2\.4$/,
     status: 'undeliverable',
     reason: 'rejected_email',
   },

@@ -26,6 +26,8 @@ export interface EngineConfig {
     maxConnectionsPerHost: number;
     /** Fleet-wide pauses after a provider's throttling answer (pacing.ts); defaults below. */
     pacing?: { baseMs: number; maxMs: number };
+    /** Rejected RCPTs after which a session ends (default 5, see probe.ts). */
+    maxRejectionsPerSession?: number;
   };
 }
 

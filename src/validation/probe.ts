@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CatchAllMemory } from './catch-all.ts';
-import { REJECTED, replyWords, TOO_MANY_RECIPIENTS } from './classify-text.ts';
+import { REJECTED, replyWords, TOO_MANY_ERRORS, TOO_MANY_RECIPIENTS } from './classify-text.ts';
 import type { ConnectionLimiter, Lease } from './connection-limit.ts';
 import type { DnsResolver, MxHost } from './dns.ts';
 import { isThrottling, type ProviderPacer } from './pacing.ts';
@@ -57,6 +57,8 @@ export interface ProbeSettings {
   mailFrom: string;
   timeoutMs: number;
   allowPrivate: boolean;
+  /** Rejected RCPTs after which the session ends (default DEFAULT_MAX_REJECTIONS_PER_SESSION). */
+  maxRejectionsPerSession?: number;
 }
 
 /** What the provider table (providers.ts) tells the probe about a domain's hosts. */
@@ -70,6 +72,15 @@ export interface ProbeRules {
   /** Fleet-wide pauses after throttling answers; the key of an MX host, null: not paced. */
   pacing?: { pacer: ProviderPacer; keyOf: (mxHost: string) => string | null };
 }
+
+/**
+ * MTAs count a session's errors and slow down or hang up past a limit (Postfix:
+ * smtpd_soft_error_limit 10 delays every reply, smtpd_hard_error_limit 20 answers `421 4.7.0
+ * Error: too many errors`; Exim ACLs commonly drop on $rcpt_fail_count; Sendmail's
+ * BadRcptThrottle sleeps). Ending a session after a few rejections keeps every session far from
+ * those limits, and a list of dead addresses does not read as address harvesting.
+ */
+export const DEFAULT_MAX_REJECTIONS_PER_SESSION = 5;
 
 export interface ProbeDeps {
   dns: DnsResolver;
@@ -132,6 +143,14 @@ export class ProbeTimeoutError extends Error {
 export const isTooManyRecipients = (r: SmtpReply): boolean =>
   r.code >= 400 &&
   (/^[45]\.5\.3$/.test(r.enhanced ?? '') || TOO_MANY_RECIPIENTS.test(r.text.toLowerCase()));
+
+/**
+ * The server ends the session because of the session itself, not the address: too many
+ * recipients, or Postfix's `421 4.7.0 Error: too many errors` (smtpd_hard_error_limit). The
+ * address asked and those after it go on in a new session.
+ */
+export const endsSession = (r: SmtpReply): boolean =>
+  isTooManyRecipients(r) || (r.code === 421 && TOO_MANY_ERRORS.test(r.text.toLowerCase()));
 
 export async function probeDomain(
   domain: string,
@@ -244,6 +263,9 @@ export async function probeDomain(
           return 'done';
         }
         let inSession = 0;
+        let rejections = 0;
+        const maxRejections =
+          settings.maxRejectionsPerSession ?? DEFAULT_MAX_REJECTIONS_PER_SESSION;
         const queue = [...pending];
         for (const i of queue) {
           const target = targets[i] as ProbeTarget;
@@ -260,6 +282,7 @@ export async function probeDomain(
             break;
           }
           settle([i], { kind: 'reply', reply });
+          if (reply.code >= 400) rejections++;
           if (pause !== null) {
             // The provider asked us to slow down: the others wait for the pause (the job's retry).
             settle(pending, { kind: 'paused', retryAfterMs: pause });
@@ -274,12 +297,15 @@ export async function probeDomain(
               budget.signal,
             );
             inSession++;
+            if (random.code >= 400) rejections++;
             if (random.code >= 200 && random.code < 300) catchAll = true;
             else if ((random.code >= 500 || deferredUnknown(random)) && !sessionFull(random))
               catchAll = false;
             if (catchAll !== null) await deps.catchAll.set(domain, catchAll);
           }
           budget.renew(outer);
+          // Polite: stay far below the server's error limits; the rest go on in a new session.
+          if (rejections >= maxRejections) break;
         }
         await conn.quit(Math.min(1000, settings.timeoutMs));
       } catch (err) {
@@ -319,7 +345,7 @@ export async function probeDomain(
 
   /** The session's recipient budget is spent: too many recipients, or a 452 where it means so. */
   function sessionFull(reply: SmtpReply): boolean {
-    if (isTooManyRecipients(reply)) return true;
+    if (endsSession(reply)) return true;
     return rules.newSessionOn452 === true && reply.code === 452 && reply.enhanced !== '4.2.2';
   }
 

@@ -187,6 +187,9 @@ export class SmtpConnection {
 
   /** Sends one command line (CRLF added) and reads its reply. */
   async command(line: string, signal: AbortSignal): Promise<SmtpReply> {
+    // A 421 the server sent unasked before closing (Postfix at its error limit, RFC 5321 3.8)
+    // is its answer to whatever comes next: read it rather than report a dropped connection.
+    if (this.replies[0]?.code === 421) return this.replies.shift() as SmtpReply;
     if (this.failure) throw this.failure;
     this.socket.write(`${line}\r\n`);
     return this.read(signal);

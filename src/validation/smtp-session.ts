@@ -74,8 +74,10 @@ type Greeting =
 async function greet(conn: SmtpConnection, opts: SessionOptions): Promise<Greeting> {
   const ehlo = await conn.command(`EHLO ${opts.heloName}`, opts.signal);
   if (ehlo.code === 250) return { kind: 'ok', extensions: ehloKeywords(ehlo) };
-  // RFC 5321 4.1.1.1: a server that does not know EHLO answers 500/502; fall back to HELO.
-  if (ehlo.code >= 500) {
+  // RFC 5321 4.1.1.1: a server that does not know EHLO answers 500 / 502; fall back to HELO.
+  // Any other 5xx (Postfix's `504 5.5.2 Helo command rejected`, 550, 554) refuses our identity:
+  // saying HELO with the same name would only be refused again.
+  if (ehlo.code === 500 || ehlo.code === 502) {
     const helo = await conn.command(`HELO ${opts.heloName}`, opts.signal);
     if (helo.code === 250) return { kind: 'ok', extensions: new Set() };
     return { kind: 'refused', stage: 'helo', reply: helo };

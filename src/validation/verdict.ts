@@ -164,7 +164,13 @@ function fromOutcome(
       checks.smtp = { code: o.reply.code, enhanced_code: o.reply.enhanced, message: o.reply.text };
       const c = classifySmtpReply(o.reply.code, o.reply.enhanced, o.reply.text);
       const temporary = o.reply.code < 500;
-      return ['unknown', c.reason === 'blocked' ? 'blocked' : 'smtp_unavailable', temporary];
+      // A 5xx to EHLO / HELO refuses the name we gave, i.e. us (see smtp-session.ts).
+      const identity = o.stage === 'helo' && !temporary;
+      return [
+        'unknown',
+        identity || c.reason === 'blocked' ? 'blocked' : 'smtp_unavailable',
+        temporary,
+      ];
     }
     case 'timeout':
       return ['unknown', 'timeout', false];

@@ -49,8 +49,8 @@ export interface SmtpBehaviour {
   maxRecipientsPerSession?: number;
   /** Multi-line banner and multi-line replies to MAIL / RCPT (split the way servers do). */
   multiLine?: boolean;
-  /** Answer EHLO with 502 so the client must fall back to HELO. */
-  refuseEhlo?: boolean;
+  /** Answer EHLO with 502 so the client must fall back to HELO, or with the given reply. */
+  refuseEhlo?: boolean | SmtpReply;
   /** Wait before every reply: fixed ms, or uniform in [min, max]. */
   latencyMs?: number | { min: number; max: number };
 }

@@ -101,6 +101,7 @@ export async function startScriptedSmtpServer(
     async function command(line: string): Promise<void> {
       const verb = line.slice(0, 4).toUpperCase();
       if (verb === 'EHLO') {
+        if (typeof b.refuseEhlo === 'object') return reply(b.refuseEhlo.code, b.refuseEhlo.message);
         if (b.refuseEhlo) return reply(502, '5.5.2 Error: command not recognized');
         const ext = ['PIPELINING', 'SIZE 10240000', 'ENHANCEDSTATUSCODES', '8BITMIME'];
         if (b.startTls && !tlsActive) ext.push('STARTTLS');

@@ -13,6 +13,7 @@ describe('configuration from the environment', () => {
       timeoutMs: 30000,
       allowPrivate: false,
       maxConnectionsPerHost: 3,
+      maxRejectionsPerSession: 5,
       retryAttempts: 2,
       retryDelayMs: 300000,
     });

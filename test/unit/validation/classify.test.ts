@@ -233,4 +233,26 @@ describe('classifySmtpReply rules', () => {
       temporary: false,
     });
   });
+
+  it("reads OpenSMTPD's 524 5.2.4 as an unknown user, and 5.2.4 elsewhere not by itself", () => {
+    expect(classifySmtpReply(524, '5.2.4', 'Mailing list expansion problem')).toEqual({
+      status: 'undeliverable',
+      reason: 'rejected_email',
+      temporary: false,
+    });
+    expect(matchingRule(524, '5.2.4', 'Mailing list expansion problem')).toBe(
+      'unknown user (OpenSMTPD 524 5.2.4)',
+    );
+    // A blocklist named in the text still wins.
+    expect(classifySmtpReply(524, '5.2.4', 'Listed at zen.spamhaus.org').reason).toBe('blocked');
+  });
+
+  it('reads "too many errors" as the session, never a greylisting nor the mailbox', () => {
+    const postfix = classifySmtpReply(421, '4.7.0', 'mx.example.com Error: too many errors');
+    expect(postfix).toEqual({ status: 'unknown', reason: 'smtp_unavailable', temporary: true });
+    expect(classifySmtpReply(421, null, 'Too many syntax or protocol errors').reason).toBe(
+      'smtp_unavailable',
+    );
+    expect(classifySmtpReply(550, null, 'Too many failed recipients').status).toBe('unknown');
+  });
 });

@@ -146,11 +146,12 @@ export const isTooManyRecipients = (r: SmtpReply): boolean =>
 
 /**
  * The server ends the session because of the session itself, not the address: too many
- * recipients, or Postfix's `421 4.7.0 Error: too many errors` (smtpd_hard_error_limit). The
- * address asked and those after it go on in a new session.
+ * recipients, Postfix's `421 4.7.0 Error: too many errors` (smtpd_hard_error_limit), an Exim
+ * ACL's `550 Too many unknown recipients` before it drops the connection. The address asked and
+ * those after it go on in a new session.
  */
 export const endsSession = (r: SmtpReply): boolean =>
-  isTooManyRecipients(r) || (r.code === 421 && TOO_MANY_ERRORS.test(r.text.toLowerCase()));
+  isTooManyRecipients(r) || (r.code >= 400 && TOO_MANY_ERRORS.test(r.text.toLowerCase()));
 
 export async function probeDomain(
   domain: string,

@@ -34,7 +34,8 @@ beforeAll(async () => {
       { host: '127.0.0.3', behaviour: { rcpt: answer(3) } },
     ],
     zones: mxZones({ 'oneline.test': '127.0.0.2', 'multiline.test': '127.0.0.3' }),
-    smtp: { maxConnectionsPerHost: 4 },
+    // Every row in one session (classification, not politeness: see engine-session-limits).
+    smtp: { maxConnectionsPerHost: 4, maxRejectionsPerSession: 1000 },
   });
 });
 afterAll(async () => {

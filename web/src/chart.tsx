@@ -13,11 +13,12 @@ export interface Bar {
  * written on it, and the figure has a text alternative listing them all.
  */
 export function BarChart({ title, bars, testid }: { title: string; bars: Bar[]; testid: string }) {
-  // Drawn at 1:1 (14 px text) up to 360 px wide, and scaled down only on narrower screens.
+  // Drawn at 1:1 (14 px text) up to 390 px wide, and scaled down only on narrower screens.
   const row = 28;
-  const labelW = 138;
-  const numberW = 78;
-  const width = 360;
+  const labelW = 132;
+  // Room for the widest figure, "1,000,000 (100 %)" at 14 px, right of a full-length bar.
+  const numberW = 130;
+  const width = 390;
   const barMax = width - labelW - numberW;
   const max = Math.max(1, ...bars.map((b) => b.value));
   const total = bars.reduce((s, b) => s + b.value, 0);

@@ -420,7 +420,8 @@ export function JobView({ session, jobId }: { session: Session; jobId: string })
         <div>
           <dt>Rows</dt>
           <dd>
-            {n(job.total)} ({n(job.total - job.unique)} duplicates)
+            {n(job.total)} ({n(job.total - job.unique)} duplicate
+            {job.total - job.unique === 1 ? '' : 's'})
           </dd>
         </div>
         <div>

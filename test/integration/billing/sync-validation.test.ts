@@ -178,6 +178,7 @@ describe('GET /v1/account', () => {
         scopes: ['validate:read', 'validate:write'],
         expires_at: null,
       },
+      features: { smtp: false },
     });
   });
 });

@@ -6,7 +6,9 @@ import { DnsResolver, type DomainMail } from './dns.ts';
 import { ProviderPacer } from './pacing.ts';
 import { probeDomain, type DomainProbe, type ProbeRules, type ProbeTarget } from './probe.ts';
 import { answeringService, detectServices, type DomainServices } from './providers.ts';
+import { preloadLists } from './lists.ts';
 import { parseAddress } from './syntax.ts';
+import { preloadTypoTables } from './typo.ts';
 import { simulateTestVerdict } from './test-mode.ts';
 import type { Verdict, Verifier, VerifyOptions } from './types.ts';
 import { composeVerdict, factsOf, invalidSyntax, type AddressFacts } from './verdict.ts';
@@ -42,6 +44,10 @@ export interface EngineDeps {
 }
 
 export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier {
+  // The lists and the typo matcher load lazily in about a second of CPU; pay it here, at start,
+  // not inside the first address's SMTP deadline.
+  preloadLists();
+  preloadTypoTables();
   const prefix = deps.keyPrefix ?? 'mailsift:';
   const logger = deps.logger.child({ component: 'verifier' });
   const dns = new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });

@@ -73,7 +73,7 @@ export function isRoleAccount(local: string): boolean {
   return roleLocalParts().has(l);
 }
 
-/** Loads every list now (a worker calls it at start so the first address does not pay). */
+/** Loads every list now (createVerifier calls it, so the first address does not pay). */
 export function preloadLists(): void {
   disposableDomains();
   isDisposableDomain('preload.invalid');

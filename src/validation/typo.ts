@@ -298,6 +298,11 @@ function nearestPopular(domain: string): string | null {
 
 let knownGood: Set<string> | null = null;
 
+/** Builds the matcher's tables now (about a second of CPU), so no address's deadline pays it. */
+export function preloadTypoTables(): void {
+  knownGoodDomains();
+}
+
 /** Popular and common providers, plus every listed provider that is not a popular look-alike. */
 function knownGoodDomains(): Set<string> {
   if (knownGood) return knownGood;

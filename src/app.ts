@@ -25,8 +25,11 @@ export function buildApp(deps: Deps): express.Express {
   app.use((req, res, next) => {
     const end = httpRequests.startTimer({ method: req.method });
     res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      end({ route: `${req.baseUrl}${route}`, status: String(res.statusCode) });
+      // Labels come only from the app's own patterns: routing ignores case, so the request's
+      // spelling of a mount path is folded, and every unmatched request shares one label.
+      const route = (req.route as { path?: string } | undefined)?.path;
+      const label = route === undefined ? 'unmatched' : `${req.baseUrl.toLowerCase()}${route}`;
+      end({ route: label, status: String(res.statusCode) });
     });
     next();
   });

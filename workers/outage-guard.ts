@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Database } from '../src/data/db.ts';
+import { withDeadline } from '../src/lib/deadline.ts';
 import type { Logger } from '../src/lib/logger.ts';
 import { dependencyUp, workersPaused } from '../src/lib/metrics.ts';
 import { isUnavailable } from '../src/lib/unavailable.ts';
@@ -21,18 +22,10 @@ export interface WorkerHealth {
   down_since?: Partial<Record<Dependency, string>>;
 }
 
-async function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('probe timed out')), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return withDeadline(p, ms, () => {
+    throw new Error('probe timed out');
+  });
 }
 
 /**

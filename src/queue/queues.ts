@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { serviceUnavailable } from '../domain/errors.ts';
+import { withDeadline } from '../lib/deadline.ts';
 import { catalog, queueNames, type QueueName, type TaskName, type TaskPayload } from './catalog.ts';
 
 /**
@@ -33,17 +34,9 @@ export interface Queues {
 /** Redis calls of a request must fail fast: BullMQ would otherwise wait for a connection. */
 async function whileConnected<T>(connection: Redis, work: () => Promise<T>, ms = 5000): Promise<T> {
   if (connection.status !== 'ready') throw serviceUnavailable();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(serviceUnavailable()), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withDeadline(work(), ms, () => {
+    throw serviceUnavailable();
+  });
 }
 
 export function createQueues(

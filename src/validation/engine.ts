@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { withDeadline } from '../lib/deadline.ts';
 import { CatchAllMemory } from './catch-all.ts';
 import { createConnectionLimiter } from './connection-limit.ts';
 import { DnsResolver, type DomainMail } from './dns.ts';
@@ -221,11 +222,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
         AbortSignal.timeout(Math.max(1, ms - Math.min(100, ms / 10))),
       ]);
       const work = verifyMany([email], options, soft).then((v) => v[0] as Verdict);
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<Verdict>((resolve) => {
-        timer = setTimeout(() => resolve(timeoutVerdict(email, start)), ms);
-      });
-      return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+      return withDeadline(work, ms, () => timeoutVerdict(email, start));
     },
 
     async verifyDomainGroup(

@@ -2,28 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import axe from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-/**
- * Debian's Chromium driven by playwright-core (never a browser download). Without these flags
- * Chromium tries the network, which is closed here. .ci/services/chromium.sh installs it.
- */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
-}
+export { launchBrowser } from '../support/browser.ts';
 
 /** Screenshots of the journeys, git-ignored, for a person to look at. */
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../test-output/web/', import.meta.url));

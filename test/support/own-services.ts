@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { waitFor } from './harness.ts';
 import { freePort } from './processes.ts';
 
 /**
@@ -28,12 +29,9 @@ process.once('exit', () => {
   for (const child of alive) child.kill('SIGKILL');
 });
 
+/** Waits until `check` answers true; a check that throws (not up yet) counts as false. */
 async function poll(what: string, check: () => Promise<boolean>, timeoutMs = 120_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(() => check().catch(() => false), { timeoutMs, intervalMs: 100, what });
 }
 
 /** A daemon the test owns: started, stopped (with `signal`) and started again at will. */

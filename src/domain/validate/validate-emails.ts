@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../config/env.ts';
 import type { Database } from '../../data/db.ts';
 import { upsertEmailFacts } from '../../data/email-facts.repository.ts';
+import { withDeadline } from '../../lib/deadline.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { parseAddress } from '../../validation/syntax.ts';
 import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
@@ -95,23 +96,13 @@ async function verifyUnique(verifier: Verifier, entries: Entry[], options: Verif
 }
 
 /** Races the work against the request's hard deadline. The engine has no cancel: late work is dropped. */
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new DomainError(
-          'VALIDATION_TIMEOUT',
-          `The validation did not finish within ${Math.round(ms / 1000)} s; retry with quick_mode: true.`,
-        ),
-      );
-    }, ms);
+function withinRequestDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  return withDeadline(work, ms, () => {
+    throw new DomainError(
+      'VALIDATION_TIMEOUT',
+      `The validation did not finish within ${Math.round(ms / 1000)} s; retry with quick_mode: true.`,
+    );
   });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -173,7 +164,7 @@ export async function validateEmails(
     }
 
     const options: VerifyOptions = { mode: auth.mode, smtp, quickMode: input.quickMode };
-    const verdicts = await withDeadline(
+    const verdicts = await withinRequestDeadline(
       verifyUnique(deps.verifier, entries, options),
       deps.config.limits.validationDeadlineMs,
     );

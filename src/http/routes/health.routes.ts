@@ -1,21 +1,17 @@
 import { Router } from 'express';
 import type { Deps } from '../../deps.ts';
 import { DomainError } from '../../domain/errors.ts';
+import { withDeadline } from '../../lib/deadline.ts';
 import { metricsText, metricsContentType } from '../../lib/metrics.ts';
 import type { Health, Ready } from '../schemas/admin.responses.ts';
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Whether the check answers within `ms`. */
+function answers(check: Promise<unknown>, ms: number): Promise<boolean> {
+  return withDeadline(
+    check.then(() => true),
+    ms,
+    () => false,
+  ).catch(() => false);
 }
 
 export function healthRouter(deps: Deps): Router {
@@ -25,14 +21,8 @@ export function healthRouter(deps: Deps): Router {
   });
   router.get('/readyz', async (_req, res) => {
     const [redis, postgres] = await Promise.all([
-      withTimeout(deps.redis.ping(), 1000).then(
-        () => true,
-        () => false,
-      ),
-      withTimeout(deps.db.prisma.$queryRaw`SELECT 1`, 2000).then(
-        () => true,
-        () => false,
-      ),
+      answers(deps.redis.ping(), 1000),
+      answers(deps.db.prisma.$queryRaw`SELECT 1`, 2000),
     ]);
     if (!redis || !postgres) {
       throw new DomainError(

@@ -1,6 +1,7 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../src/http/openapi/document.ts';
+import { launchBrowser } from '../../support/browser.ts';
 import { api, startHarness, type Harness } from '../../support/harness.ts';
 
 let h: Harness;
@@ -117,18 +118,7 @@ describe('GET /docs', () => {
     async () => {
       let browser: Browser | undefined;
       try {
-        browser = await chromium.launch({
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        });
+        browser = await launchBrowser();
         const page = await browser.newPage();
         const requested: string[] = [];
         const refused: string[] = [];

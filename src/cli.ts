@@ -7,10 +7,11 @@ import {
   createAccount,
   createApiKey,
   disableApiKey,
+  updateAccountPlanOrQuota,
 } from './domain/accounts/manage-accounts.ts';
 import { DomainError } from './domain/errors.ts';
 import { rotateWebhookSecret } from './domain/webhooks/rotate-secret.ts';
-import { accountBody, keyBody } from './http/schemas/admin.schemas.ts';
+import { accountBody, accountPlanBody, keyBody } from './http/schemas/admin.schemas.ts';
 
 const USAGE = `mailsift operator CLI (the same actions as the /admin routes)
 
@@ -20,6 +21,8 @@ const USAGE = `mailsift operator CLI (the same actions as the /admin routes)
   npm run cli -- disable-key KEY_ID
   npm run cli -- add-credits ACCOUNT_ID AMOUNT
   npm run cli -- rotate-webhook-secret ACCOUNT_ID
+  npm run cli -- set-plan ACCOUNT_ID [--plan free|hobby|growth|business] [--monthly-quota N|plan]
+                             (--monthly-quota plan: back to the plan's quota)
   npm run cli -- migrate
 `;
 
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       scopes: { type: 'string' },
       'ip-allowlist': { type: 'string' },
       'expires-at': { type: 'string' },
+      'monthly-quota': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -95,6 +99,18 @@ async function main(argv: string[]): Promise<number> {
       case 'rotate-webhook-secret':
         out = await rotateWebhookSecret(db.prisma, args[0] ?? '');
         break;
+      case 'set-plan': {
+        const quota = values['monthly-quota'];
+        const b = accountPlanBody.parse({
+          plan: values.plan,
+          monthly_quota: quota === undefined ? undefined : quota === 'plan' ? null : Number(quota),
+        });
+        out = await updateAccountPlanOrQuota(db.prisma, args[0] ?? '', {
+          ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
+          ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
+        });
+        break;
+      }
       default:
         process.stderr.write(`unknown command '${command}'\n\n${USAGE}`);
         return 2;

@@ -35,6 +35,16 @@ export async function findFirstAccountByName(db: Db, name: string) {
   return db.account.findFirst({ where: { name }, orderBy: { createdAt: 'asc' } });
 }
 
+/** Sets the plan and/or the account's own monthly quota; null when there is no such account. */
+export async function updateAccountPlan(
+  db: Db,
+  id: string,
+  change: { plan?: string; monthlyQuota?: number | null },
+) {
+  const { count } = await db.account.updateMany({ where: { id }, data: change });
+  return count === 0 ? null : findAccount(db, id);
+}
+
 export async function setKeyDisabled(db: Db, id: string, disabled: boolean) {
   const found = await db.apiKey.findUnique({ where: { id } });
   if (!found) return null;

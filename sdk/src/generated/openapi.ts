@@ -37,6 +37,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an account's plan or give it its own monthly quota (custom plan)
+         * @description `monthly_quota` replaces the plan's quota for this account (rates, grace and SMTP stay the plan's); `null` returns it to the plan's.
+         */
+        patch: operations["adminUpdateAccountPlan"];
+        trace?: never;
+    };
     "/admin/accounts/{id}/credits": {
         parameters: {
             query?: never;
@@ -505,6 +525,14 @@ export interface components {
                 today: number;
             };
         };
+        AccountPlan: {
+            /** @description True when the account has its own monthly quota. */
+            custom_quota: boolean;
+            id: string;
+            /** @description The quota in force: the custom one, or the plan's. */
+            monthly_quota: number;
+            plan: string;
+        };
         AdminAddCredits: {
             amount: number;
         };
@@ -527,6 +555,12 @@ export interface components {
              */
             mode: "live" | "test";
             scopes?: ("validate:read" | "validate:write")[];
+        };
+        AdminUpdateAccountPlan: {
+            /** @description The account's own monthly quota in emails; null: back to the plan's. */
+            monthly_quota?: number | null;
+            /** @enum {string} */
+            plan?: "free" | "hobby" | "growth" | "business";
         };
         AdminUpdateKey: {
             disabled: boolean;
@@ -1045,6 +1079,167 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedAccount"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Too large: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
+    adminUpdateAccountPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id (`acct_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminUpdateAccountPlan"];
+            };
+        };
+        responses: {
+            /** @description The plan and quota in force. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountPlan"];
                 };
             };
             /** @description Bad request: VALIDATION_ERROR. */

@@ -47,7 +47,7 @@ export async function authenticate(
   return {
     accountId: key.accountId,
     accountName: key.account.name,
-    plan: planOf(key.account.plan),
+    plan: planOf(key.account.plan, key.account.monthlyQuota),
     keyId: key.id,
     mode: key.mode as KeyMode,
     scopes: key.scopes as Scope[],

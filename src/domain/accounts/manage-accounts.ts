@@ -6,8 +6,9 @@ import {
   insertApiKey,
   moveCredits,
   setKeyDisabled,
+  updateAccountPlan,
 } from '../../data/accounts.repository.ts';
-import { planNames, type PlanName } from '../billing/plans.ts';
+import { planNames, planOf, type PlanName } from '../billing/plans.ts';
 import {
   allScopes,
   generateApiKey,
@@ -99,4 +100,25 @@ export async function addCredits(db: Db, accountId: string, amount: number) {
     });
   }
   return { balance };
+}
+
+/**
+ * Changes an account's plan and/or gives it its own monthly quota (a custom / enterprise plan);
+ * `monthlyQuota: null` returns it to its plan's quota. Takes effect on the next request: the
+ * quota is read with the key at each authentication, and this month's usage is kept.
+ */
+export async function updateAccountPlanOrQuota(
+  db: Db,
+  accountId: string,
+  change: { plan?: PlanName; monthlyQuota?: number | null },
+) {
+  const account = await updateAccountPlan(db, accountId, change);
+  if (!account) throw notFound('Account');
+  const plan = planOf(account.plan, account.monthlyQuota);
+  return {
+    id: account.id,
+    plan: plan.name,
+    monthly_quota: plan.monthlyQuota,
+    custom_quota: plan.customQuota === true,
+  };
 }

@@ -10,6 +10,8 @@ export interface Plan {
   /** Usage may run to this share of the quota before requests stop (1 = stop at 100 %). */
   graceRatio: number;
   smtpProbe: boolean;
+  /** True when an operator set the account's own monthly quota (a custom plan). */
+  customQuota?: boolean;
 }
 
 export const plans: Record<PlanName, Plan> = {
@@ -49,8 +51,14 @@ export const plans: Record<PlanName, Plan> = {
 
 export const planNames = Object.keys(plans) as PlanName[];
 
-export function planOf(name: string): Plan {
-  return plans[name as PlanName] ?? plans.free;
+/**
+ * The plan an account runs on: its named plan, with the account's own monthly quota in place of
+ * the plan's when an operator set one (null or undefined: the plan's).
+ */
+export function planOf(name: string, monthlyQuota?: number | null): Plan {
+  const plan = plans[name as PlanName] ?? plans.free;
+  if (monthlyQuota === null || monthlyQuota === undefined) return plan;
+  return { ...plan, monthlyQuota, customQuota: true };
 }
 
 /** The cheapest plan that has the SMTP probe, for FEATURE_NOT_AVAILABLE's `requiredTier`. */

@@ -13,6 +13,9 @@ export function quotaStop(plan: Plan): number {
   return Math.floor(plan.monthlyQuota * plan.graceRatio);
 }
 
+const quotaOwner = (plan: Plan) =>
+  plan.customQuota ? `this account (custom quota, ${plan.name} plan)` : `the ${plan.name} plan`;
+
 function percentage(used: number, limit: number): number {
   return limit > 0 ? Math.round((used * 10_000) / limit) / 100 : 100;
 }
@@ -44,7 +47,7 @@ export function monthlyQuotaError(
   if (plan.graceRatio <= 1) {
     return new DomainError(
       'QUOTA_EXCEEDED',
-      `The monthly quota of the ${plan.name} plan (${plan.monthlyQuota} emails) cannot cover this request.`,
+      `The monthly quota of ${quotaOwner(plan)} (${plan.monthlyQuota} emails) cannot cover this request.`,
       { ...common, tier: plan.name, resetsAt: resetsAt.toISOString() },
       retryAfter,
     );

@@ -2,8 +2,15 @@ import type { z } from 'zod';
 import type { Scope } from '../../domain/accounts/keys.ts';
 import { jobResourceSchema } from '../../domain/jobs/job-resource.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
-import { accountBody, creditsBody, keyBody, keyStateBody } from '../schemas/admin.schemas.ts';
 import {
+  accountBody,
+  accountPlanBody,
+  creditsBody,
+  keyBody,
+  keyStateBody,
+} from '../schemas/admin.schemas.ts';
+import {
+  accountPlanSchema,
   balanceSchema,
   createdAccountSchema,
   createdKeySchema,
@@ -387,6 +394,20 @@ export const operations: Operation[] = [
     pathParams: accountId,
     success: { status: 200, description: 'The new secret.', json: rotatedSecretSchema },
     errors: [],
+  },
+  {
+    method: 'patch',
+    path: '/admin/accounts/{id}',
+    operationId: 'adminUpdateAccountPlan',
+    tag: 'Admin',
+    summary: "Change an account's plan or give it its own monthly quota (custom plan)",
+    description:
+      "`monthly_quota` replaces the plan's quota for this account (rates, grace and SMTP stay the plan's); `null` returns it to the plan's.",
+    auth: admin,
+    pathParams: accountId,
+    body: { json: { name: 'AdminUpdateAccountPlan', schema: accountPlanBody } },
+    success: { status: 200, description: 'The plan and quota in force.', json: accountPlanSchema },
+    errors: adminBodyErrors,
   },
   {
     method: 'get',

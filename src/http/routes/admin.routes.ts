@@ -7,11 +7,19 @@ import {
   createAccount,
   createApiKey,
   disableApiKey,
+  updateAccountPlanOrQuota,
 } from '../../domain/accounts/manage-accounts.ts';
 import { DomainError, validationError } from '../../domain/errors.ts';
 import { rotateWebhookSecret } from '../../domain/webhooks/rotate-secret.ts';
-import { accountBody, creditsBody, keyBody, keyStateBody } from '../schemas/admin.schemas.ts';
+import {
+  accountBody,
+  accountPlanBody,
+  creditsBody,
+  keyBody,
+  keyStateBody,
+} from '../schemas/admin.schemas.ts';
 import type {
+  AccountPlan,
   Balance,
   CreatedAccount,
   CreatedKey,
@@ -89,6 +97,14 @@ export function adminRouter(deps: Deps, token: string): Router {
 
   router.post('/accounts/:id/webhook-secret/rotate', async (req, res) => {
     res.json((await rotateWebhookSecret(prisma, req.params.id)) satisfies RotatedSecret);
+  });
+  router.patch('/accounts/:id', async (req, res) => {
+    const b = body(accountPlanBody, req.body);
+    const out = await updateAccountPlanOrQuota(prisma, req.params.id, {
+      ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
+      ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
+    });
+    res.json(out satisfies AccountPlan);
   });
   return router;
 }

@@ -31,6 +31,15 @@ export const rotatedSecretSchema = z
   })
   .meta({ id: 'RotatedSecret' });
 
+export const accountPlanSchema = z
+  .object({
+    id: z.string(),
+    plan: z.string(),
+    monthly_quota: z.int().min(0).describe("The quota in force: the custom one, or the plan's."),
+    custom_quota: z.boolean().describe('True when the account has its own monthly quota.'),
+  })
+  .meta({ id: 'AccountPlan' });
+
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
 export const readySchema = z
@@ -42,5 +51,6 @@ export type CreatedKey = z.infer<typeof createdKeySchema>;
 export type KeyState = z.infer<typeof keyStateSchema>;
 export type Balance = z.infer<typeof balanceSchema>;
 export type RotatedSecret = z.infer<typeof rotatedSecretSchema>;
+export type AccountPlan = z.infer<typeof accountPlanSchema>;
 export type Health = z.infer<typeof healthSchema>;
 export type Ready = z.infer<typeof readySchema>;

@@ -34,3 +34,17 @@ export const keyStateBody = z.object({ disabled: z.boolean() });
 export const creditsBody = z.object({
   amount: z.number().int().min(-1_000_000_000).max(1_000_000_000),
 });
+export const accountPlanBody = z
+  .object({
+    plan: z.enum(planNames as [string, ...string[]]).optional(),
+    monthly_quota: z
+      .int()
+      .min(1)
+      .max(1_000_000_000)
+      .nullable()
+      .optional()
+      .describe("The account's own monthly quota in emails; null: back to the plan's."),
+  })
+  .refine((b) => b.plan !== undefined || b.monthly_quota !== undefined, {
+    message: 'Give plan, monthly_quota or both.',
+  });

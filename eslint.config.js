@@ -11,6 +11,7 @@ export default tseslint.config(
       'scratch/',
       'web/dist/',
       'test-output/',
+      'dist/',
     ],
   },
   { ignores: ['sdk/src/generated/', 'sdk/dist/'] },

@@ -24,9 +24,10 @@ function track(child: ChildProcess): ChildProcess {
  */
 export function spawnWorker(
   env: Record<string, string>,
-  opts: { onLog?: (line: string) => void } = {},
+  opts: { onLog?: (line: string) => void; nodeArgs?: string[] } = {},
 ): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'workers/main.ts')], {
+  const args = opts.nodeArgs ?? ['--import', 'tsx', path.join(root, 'workers/main.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     // Test processes share one database but not their queues: no sweeping of others' jobs.
     env: { ...process.env, JOB_SWEEP: 'false', ...env },
@@ -77,15 +78,17 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * A real API process (`src/server.ts`) on a free port; resolves once /healthz answers. The wait
- * is long: on a busy two-core machine, starting tsx and loading the app can take many seconds.
+ * A real API process (`src/server.ts`, or what `nodeArgs` names) on a free port; resolves once
+ * /healthz answers. The wait is long: on a busy two-core machine, starting tsx and loading the
+ * app can take many seconds.
  */
 export async function spawnApi(
   env: Record<string, string>,
   startMs = 45_000,
+  nodeArgs = ['--import', 'tsx', path.join(root, 'src/server.ts')],
 ): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/server.ts')], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -13,7 +13,7 @@ const shutdown = createShutdown(logger, config.shutdownTimeoutMs);
 shutdown.register('api deps', () => api.close());
 shutdown.register('worker deps', () => work.close());
 
-const demo = await ensureDemoAccount(api.db.prisma);
+const demo = await ensureDemoAccount(api.db.prisma, config.limits.demoTestDailyLimit);
 const balance = (await api.db.prisma.account.findUniqueOrThrow({ where: { id: demo.id } }))
   .creditBalance;
 process.stdout.write(
@@ -21,7 +21,7 @@ process.stdout.write(
     '',
     `mailsift demo account ${demo.id} (${demo.created ? 'created' : 'existing'}; business plan, ${balance} credits)`,
     `  live key:       ${demo.keys.live}`,
-    `  test key:       ${demo.keys.test}`,
+    `  test key:       ${demo.keys.test}   (simulated verdicts; ${demo.testDailyLimit} emails a day: DEMO_TEST_DAILY_LIMIT)`,
     `  webhook secret: ${demo.webhookSecret}`,
     `  API:            http://127.0.0.1:${config.http.port}`,
     '',

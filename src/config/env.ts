@@ -112,6 +112,8 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: int(104857600, 1),
   MAX_EMAILS_PER_JOB: int(1000000, 1),
   TEST_DAILY_LIMIT: int(100, 0),
+  // The demo account of `npm start`: enough to try a real-sized list with its test key.
+  DEMO_TEST_DAILY_LIMIT: int(100000, 0),
   // Hard deadline of one synchronous validation request (API.md: 30 s), end to end.
   VALIDATION_DEADLINE_MS: int(30000, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -163,6 +165,7 @@ function group(env: Env) {
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
       maxEmailsPerJob: env.MAX_EMAILS_PER_JOB,
       testDailyLimit: env.TEST_DAILY_LIMIT,
+      demoTestDailyLimit: env.DEMO_TEST_DAILY_LIMIT,
       validationDeadlineMs: env.VALIDATION_DEADLINE_MS,
     },
     jobs: {

@@ -31,6 +31,10 @@ export async function findAccount(db: Db, id: string) {
   return db.account.findUnique({ where: { id } });
 }
 
+export async function setAccountTestDailyLimit(db: Db, id: string, limit: number | null) {
+  return db.account.update({ where: { id }, data: { testDailyLimit: limit } });
+}
+
 export async function findFirstAccountByName(db: Db, name: string) {
   return db.account.findFirst({ where: { name }, orderBy: { createdAt: 'asc' } });
 }

@@ -13,6 +13,8 @@ export interface AuthContext {
   mode: KeyMode;
   scopes: Scope[];
   expiresAt: Date | null;
+  /** The account's own daily allowance of test-key emails; null: TEST_DAILY_LIMIT. */
+  testDailyLimit: number | null;
 }
 
 export const MISSING_KEY_MESSAGE =
@@ -52,6 +54,7 @@ export async function authenticate(
     mode: key.mode as KeyMode,
     scopes: key.scopes as Scope[],
     expiresAt: key.expiresAt,
+    testDailyLimit: key.account.testDailyLimit,
   };
 }
 

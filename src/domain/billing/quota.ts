@@ -60,13 +60,49 @@ export function monthlyQuotaError(
   );
 }
 
-/** The 429 of a daily cap (a test key's emails, or a plan's requests); `resetsAt` is next midnight UTC. */
-export function dailyLimitError(what: string, limit: number, used: number, now: Date): DomainError {
+/**
+ * The 429 of a daily cap (a test key's emails, or a plan's requests): what was asked, what is
+ * left today, and `resetsAt` (next midnight UTC). `requested` is left out when the request's size
+ * is not known yet (an upload refused before it is read, because nothing at all is left).
+ */
+export function dailyLimitError(
+  what: string,
+  limit: number,
+  used: number,
+  now: Date,
+  requested: number | null = 1,
+): DomainError {
   const resetsAt = nextMidnightUtc(now);
+  const remaining = Math.max(0, limit - used);
+  const asked =
+    requested === null
+      ? `No ${what} are left today (${used} of ${limit} used)`
+      : `This request needs ${requested} ${what}; ${remaining} of today's ${limit} are left`;
   return new DomainError(
     'DAILY_LIMIT_EXCEEDED',
-    `The daily limit of ${limit} ${what} is reached; it resets at midnight UTC.`,
-    { limit, used, resetsAt: resetsAt.toISOString() },
+    `${asked}. The daily limit resets at midnight UTC.`,
+    {
+      limit,
+      used,
+      ...(requested === null ? {} : { requested }),
+      remaining,
+      resetsAt: resetsAt.toISOString(),
+    },
     secondsUntil(resetsAt, now),
+  );
+}
+
+/**
+ * A test-key request larger than the whole daily allowance can never fit, on any day: it is
+ * 413 PAYLOAD_TOO_LARGE (`maximum`: the allowance), not a 429 that would tell the client to
+ * retry at midnight. The message says how to get through: smaller parts, or a larger allowance.
+ */
+export function testAllowanceTooSmallError(limit: number, requested: number): DomainError {
+  return new DomainError(
+    'PAYLOAD_TOO_LARGE',
+    `This request has ${requested} test-key emails, more than the whole daily allowance of ${limit}: ` +
+      `send at most ${limit} a day with the test key, or ask the operator for a larger allowance ` +
+      `(TEST_DAILY_LIMIT, or the account's own test_daily_limit).`,
+    { maximum: limit, requested, limit },
   );
 }

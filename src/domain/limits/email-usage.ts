@@ -7,13 +7,18 @@ import {
   releaseCounters,
 } from '../../data/limits.store.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
-import { dailyLimitError, monthlyQuotaError, quotaStop } from '../billing/quota.ts';
+import {
+  dailyLimitError,
+  monthlyQuotaError,
+  quotaStop,
+  testAllowanceTooSmallError,
+} from '../billing/quota.ts';
 import type { DomainError } from '../errors.ts';
 import { dayStamp, monthStamp, nextMidnightUtc, nextMonthUtc, ttlUntil } from './calendar.ts';
 
 /**
  * Emails counted against the account's allowance: the monthly quota for live keys, the daily
- * TEST_DAILY_LIMIT for test keys. An email counts when it would be charged a credit: a unique
+ * test allowance for test keys (the account's own `testDailyLimit`, else TEST_DAILY_LIMIT). An email counts when it would be charged a credit: a unique
  * address of valid syntax (jobs: counted at creation; sync validation: per request).
  */
 
@@ -38,16 +43,24 @@ export interface EmailUsageTaken {
   release(): Promise<void>;
 }
 
+/** The account's daily allowance of test-key emails. */
+export function testDailyLimitOf(deps: EmailUsageDeps, auth: AuthContext): number {
+  return auth.testDailyLimit ?? deps.testDailyLimit;
+}
+
 function allowanceOf(deps: EmailUsageDeps, auth: AuthContext, now: Date) {
   const keys = limitKeys(deps.prefix, auth.accountId);
   const day = dayStamp(now);
   const dayTtl = ttlUntil(nextMidnightUtc(now), now);
   if (auth.mode === 'test') {
+    const limit = testDailyLimitOf(deps, auth);
     return {
       counters: [{ key: keys.testEmailsOfDay(day), ttl: dayTtl }],
-      stop: deps.testDailyLimit,
-      refusal: (used: number, _n: number, _known: boolean): DomainError =>
-        dailyLimitError('test-key emails', deps.testDailyLimit, used, now),
+      stop: limit,
+      refusal: (used: number, n: number, known: boolean): DomainError =>
+        known && n > limit
+          ? testAllowanceTooSmallError(limit, n)
+          : dailyLimitError('test-key emails', limit, used, now, known ? n : null),
     };
   }
   return {
@@ -131,6 +144,6 @@ export async function readUsage(
     requestsToday,
     requestsPerDay: auth.plan.requestsPerDay,
     testToday,
-    testDailyLimit: deps.testDailyLimit,
+    testDailyLimit: testDailyLimitOf(deps, auth),
   };
 }

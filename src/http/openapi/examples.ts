@@ -40,8 +40,8 @@ const samples: Record<ErrorCode, [string, Record<string, unknown>?]> = {
     { limit: 60, window: 60, retryAfter: 12 },
   ],
   DAILY_LIMIT_EXCEEDED: [
-    'The daily limit is reached.',
-    { limit: 1000, used: 1000, resetsAt: '2026-01-16T00:00:00.000Z' },
+    "This request needs 5000 test-key emails; 96 of today's 100 are left. The daily limit resets at midnight UTC.",
+    { limit: 100, used: 4, requested: 5000, remaining: 96, resetsAt: '2026-01-16T00:00:00.000Z' },
   ],
   QUOTA_EXCEEDED: [
     'The monthly quota is used up.',

@@ -20,7 +20,17 @@ export const errorDetailsSchema = z
       .describe('VALIDATION_ERROR: messages per field, or per index for a list field.'),
     line: z.int().describe('INVALID_CSV: the line of the file, where known.'),
     submitted: z.int().describe('BATCH_EMPTY / BATCH_TOO_LARGE'),
-    maximum: z.int().describe('BATCH_TOO_LARGE, PAYLOAD_TOO_LARGE'),
+    maximum: z
+      .int()
+      .describe(
+        "BATCH_TOO_LARGE, PAYLOAD_TOO_LARGE (bytes, rows, or a test key's whole daily allowance)",
+      ),
+    requested: z
+      .int()
+      .describe(
+        'DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED, PAYLOAD_TOO_LARGE: what the request asked for, where known.',
+      ),
+    remaining: z.int().describe('DAILY_LIMIT_EXCEEDED: what is left of the limit today.'),
     expiredAt: z.string().describe('API_KEY_EXPIRED'),
     required: z.int().describe('INSUFFICIENT_CREDITS: credits the request needs.'),
     balance: z.int().describe('INSUFFICIENT_CREDITS: credits the wallet holds.'),

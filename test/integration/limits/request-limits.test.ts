@@ -103,6 +103,8 @@ describe('the daily request limit of a plan (free: 1,000 a day)', () => {
     expectError(res, 429, 'DAILY_LIMIT_EXCEEDED', {
       limit: 1000,
       used: 1000,
+      requested: 1,
+      remaining: 0,
       resetsAt: nextMidnight(),
     });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -155,9 +157,11 @@ describe('the daily allowance of test keys (TEST_DAILY_LIMIT emails)', () => {
     expect(job.status).toBe(201);
 
     const overJob = await call('POST', '/v1/jobs', { emails: ['c@example.com'] });
+    // Refused before the body is read (nothing is left), so the request's size is not known.
     expectError(overJob, 429, 'DAILY_LIMIT_EXCEEDED', {
       limit: 5,
       used: 5,
+      remaining: 0,
       resetsAt: nextMidnight(),
     });
     expectError(
@@ -167,6 +171,8 @@ describe('the daily allowance of test keys (TEST_DAILY_LIMIT emails)', () => {
       {
         limit: 5,
         used: 5,
+        requested: 1,
+        remaining: 0,
         resetsAt: nextMidnight(),
       },
     );
@@ -202,7 +208,13 @@ describe('the daily allowance of test keys (TEST_DAILY_LIMIT emails)', () => {
     const res = await call('POST', '/v1/validate/batch', {
       emails: ['d@x.com', 'e@x.com', 'f@x.com'],
     });
-    expectError(res, 429, 'DAILY_LIMIT_EXCEEDED', { limit: 5, used: 3, resetsAt: nextMidnight() });
+    expectError(res, 429, 'DAILY_LIMIT_EXCEEDED', {
+      limit: 5,
+      used: 3,
+      requested: 3,
+      remaining: 2,
+      resetsAt: nextMidnight(),
+    });
     expect(
       (await call('POST', '/v1/validate/batch', { emails: ['d@x.com', 'e@x.com'] })).status,
     ).toBe(200);

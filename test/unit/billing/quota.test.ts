@@ -4,6 +4,7 @@ import {
   dailyLimitError,
   monthlyQuotaError,
   quotaStop,
+  testAllowanceTooSmallError,
 } from '../../../src/domain/billing/quota.ts';
 import { smtpFor } from '../../../src/domain/billing/features.ts';
 import {
@@ -86,9 +87,34 @@ describe('daily caps and the UTC calendar', () => {
     expect(err.details).toEqual({
       limit: 1_000,
       used: 1_000,
+      requested: 1,
+      remaining: 0,
       resetsAt: '2026-03-16T00:00:00.000Z',
     });
     expect(err.retryAfter).toBe(30);
+  });
+
+  it('when a request needs more than is left today, then the 429 says what was asked and what is left', () => {
+    const err = dailyLimitError('test-key emails', 100, 4, now, 120);
+    expect(err.details).toEqual({
+      limit: 100,
+      used: 4,
+      requested: 120,
+      remaining: 96,
+      resetsAt: '2026-03-16T00:00:00.000Z',
+    });
+    expect(err.message).toContain('needs 120 test-key emails; 96 of today');
+    expect(dailyLimitError('test-key emails', 100, 100, now, null).details).not.toHaveProperty(
+      'requested',
+    );
+  });
+
+  it('when a test-key request is larger than the whole daily allowance, then it is 413 with no retry time', () => {
+    const err = testAllowanceTooSmallError(100, 5_000);
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(err.details).toEqual({ maximum: 100, requested: 5_000, limit: 100 });
+    expect(err.retryAfter).toBeUndefined();
+    expect(err.message).not.toMatch(/midnight|retry/i);
   });
 
   it('names days and months in UTC, and rolls over at year end', () => {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Mailsift, type Job, type VerdictStatus } from '../sdk/src/index.ts';
-import { downloadTo, parseStatuses } from './download.ts';
+import { Mailsift, type Job } from '../sdk/src/index.ts';
+import { downloadFlags, downloadTo, parseDownload, type DownloadChoice } from './download.ts';
 import { EXIT, Output, UsageError } from './output.ts';
 import { describeJob, uploadProgress, waitWithProgress } from './progress.ts';
 
@@ -17,23 +17,25 @@ export interface Ctx {
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-function resumeWait(jobId: string, output: string | undefined, statuses: VerdictStatus[]): string {
+function resumeWait(jobId: string, output: string | undefined, choice: DownloadChoice): string {
   return [
     'mailsift jobs wait',
     jobId,
     ...(output ? ['-o', quote(output)] : []),
-    ...(statuses.length ? ['--status', statuses.join(',')] : []),
+    ...downloadFlags(choice),
   ].join(' ');
 }
 
+/** The options of a command that downloads results.csv. */
+export interface DownloadOptions {
+  status?: string;
+  columns?: string;
+  bom?: boolean;
+}
+
 /** Waits, then downloads when `output` is given; exit code 2 when the job did not complete. */
-async function finish(
-  ctx: Ctx,
-  jobId: string,
-  output: string | undefined,
-  statuses: VerdictStatus[],
-) {
-  ctx.resume = resumeWait(jobId, output, statuses);
+async function finish(ctx: Ctx, jobId: string, output: string | undefined, choice: DownloadChoice) {
+  ctx.resume = resumeWait(jobId, output, choice);
   const job = await waitWithProgress(ctx.client, ctx.out, jobId, ctx.signal, ctx.pollMs);
   if (job.status !== 'completed') {
     ctx.out.line(`mailsift: job ${job.id} ended ${job.status}; nothing to download`);
@@ -42,8 +44,14 @@ async function finish(
   }
   let rows: number | null = null;
   if (output) {
-    ctx.resume = `mailsift jobs download ${job.id} -o ${quote(output)}${statuses.length ? ` --status ${statuses.join(',')}` : ''}`;
-    rows = await downloadTo(ctx.client, job, output, statuses, ctx.signal);
+    ctx.resume = [
+      'mailsift jobs download',
+      job.id,
+      '-o',
+      quote(output),
+      ...downloadFlags(choice),
+    ].join(' ');
+    rows = await downloadTo(ctx.client, job, output, choice, ctx.signal);
     ctx.out.line(`Wrote ${rows} rows to ${output}`);
   }
   ctx.resume = null;
@@ -51,9 +59,8 @@ async function finish(
   return EXIT.ok;
 }
 
-export interface CleanOptions {
+export interface CleanOptions extends DownloadOptions {
   output?: string;
-  status?: string;
   quick?: boolean;
   emailColumn?: string;
   name?: string;
@@ -61,7 +68,7 @@ export interface CleanOptions {
 }
 
 export async function clean(ctx: Ctx, file: string, opts: CleanOptions): Promise<number> {
-  const statuses = parseStatuses(opts.status);
+  const choice = parseDownload(opts);
   const info = await stat(file).catch(() => {
     throw new UsageError(`cannot read ${file}`);
   });
@@ -87,22 +94,28 @@ export async function clean(ctx: Ctx, file: string, opts: CleanOptions): Promise
     upload.stop();
   }
   ctx.out.line(`Created job ${job.id}: ${job.total} rows, ${job.unique} unique`);
-  return finish(ctx, job.id, output, statuses);
+  return finish(ctx, job.id, output, choice);
 }
 
-export async function jobsWait(ctx: Ctx, id: string, opts: { output?: string; status?: string }) {
-  return finish(ctx, id, opts.output, parseStatuses(opts.status));
+export async function jobsWait(ctx: Ctx, id: string, opts: DownloadOptions & { output?: string }) {
+  return finish(ctx, id, opts.output, parseDownload(opts));
 }
 
 export async function jobsDownload(
   ctx: Ctx,
   id: string,
-  opts: { output: string; status?: string },
+  opts: DownloadOptions & { output: string },
 ) {
-  const statuses = parseStatuses(opts.status);
+  const choice = parseDownload(opts);
   const job = await ctx.client.jobs.get(id, { signal: ctx.signal });
-  ctx.resume = `mailsift jobs download ${id} -o ${quote(opts.output)}`;
-  const rows = await downloadTo(ctx.client, job, opts.output, statuses, ctx.signal);
+  ctx.resume = [
+    'mailsift jobs download',
+    id,
+    '-o',
+    quote(opts.output),
+    ...downloadFlags(choice),
+  ].join(' ');
+  const rows = await downloadTo(ctx.client, job, opts.output, choice, ctx.signal);
   ctx.resume = null;
   ctx.out.line(`Wrote ${rows} rows to ${opts.output}`);
   if (ctx.out.json) ctx.out.data({ job, output: opts.output, rows });
@@ -157,9 +170,12 @@ export async function jobsShow(ctx: Ctx, id: string) {
 }
 
 export async function jobsResults(ctx: Ctx, id: string, opts: { status?: string }) {
-  const statuses = parseStatuses(opts.status);
-  if (statuses.length > 1) throw new UsageError('jobs results takes one --status');
-  const results = ctx.client.jobs.results(id, { status: statuses[0] }, { signal: ctx.signal });
+  const { statuses } = parseDownload({ status: opts.status });
+  const results = ctx.client.jobs.results(
+    id,
+    { status: statuses.length ? statuses : undefined },
+    { signal: ctx.signal },
+  );
   let first = true;
   if (ctx.out.json) process.stdout.write('[');
   for await (const r of results) {

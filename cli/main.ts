@@ -83,6 +83,11 @@ export function buildProgram(): Command {
     .argument('<file>', 'the CSV file')
     .option('-o, --output <file>', 'where to write the result (default: <file>.cleaned.csv)')
     .option('--status <list>', 'write only rows with these verdicts, e.g. deliverable,risky')
+    .option(
+      '--columns <list>',
+      'check columns to add (mailsift_<name>): free,role,disposable,catch_all,mx_found,mx_host,smtp_code,smtp_enhanced_code,smtp_message,domain,duration_ms or all',
+    )
+    .option('--bom', 'start the file with a UTF-8 BOM, so Excel shows accents right')
     .option('--quick', 'skip the SMTP probe (syntax, DNS and lists only)')
     .option('--smtp', 'ask for the SMTP probe (plans that have it)')
     .option('--email-column <column>', 'header name or 0-based index of the address column')
@@ -120,15 +125,20 @@ export function buildProgram(): Command {
   jobs
     .command('results')
     .argument('<id>')
-    .option('--status <status>', 'only this verdict')
+    .option('--status <list>', 'only these verdicts, e.g. deliverable,risky')
     .action(action((ctx, opts: { status?: string }, id) => commands.jobsResults(ctx, id, opts)));
   jobs
     .command('download')
     .argument('<id>')
     .requiredOption('-o, --output <file>', 'where to write results.csv')
     .option('--status <list>', 'only rows with these verdicts')
+    .option(
+      '--columns <list>',
+      'check columns to add (mailsift_<name>): free,role,disposable,catch_all,mx_found,mx_host,smtp_code,smtp_enhanced_code,smtp_message,domain,duration_ms or all',
+    )
+    .option('--bom', 'start the file with a UTF-8 BOM, so Excel shows accents right')
     .action(
-      action((ctx, opts: { output: string; status?: string }, id) =>
+      action((ctx, opts: commands.DownloadOptions & { output: string }, id) =>
         commands.jobsDownload(ctx, id, opts),
       ),
     );
@@ -141,8 +151,13 @@ export function buildProgram(): Command {
     .argument('<id>')
     .option('-o, --output <file>', 'download the results here when the job ends')
     .option('--status <list>', 'only rows with these verdicts')
+    .option(
+      '--columns <list>',
+      'check columns to add (mailsift_<name>): free,role,disposable,catch_all,mx_found,mx_host,smtp_code,smtp_enhanced_code,smtp_message,domain,duration_ms or all',
+    )
+    .option('--bom', 'start the file with a UTF-8 BOM, so Excel shows accents right')
     .action(
-      action((ctx, opts: { output?: string; status?: string }, id) =>
+      action((ctx, opts: commands.DownloadOptions & { output?: string }, id) =>
         commands.jobsWait(ctx, id, opts),
       ),
     );

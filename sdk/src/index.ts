@@ -1,5 +1,12 @@
 export { Mailsift, SDK_VERSION, type MailsiftOptions, type ValidateOptions } from './client.js';
-export { Jobs, isTerminal, type CreateJobParams, type WaitOptions } from './jobs.js';
+export {
+  Jobs,
+  isTerminal,
+  type CheckColumn,
+  type CreateJobParams,
+  type DownloadParams,
+  type WaitOptions,
+} from './jobs.js';
 export type { RequestOptions, RetryInfo } from './http.js';
 export type { FileInput, UploadProgress } from './upload.js';
 export { verifyWebhook } from './webhooks.js';

@@ -26,6 +26,31 @@ export interface WaitOptions {
   pollMs?: number;
 }
 
+/** The check columns `download` can add (each as `mailsift_<name>`), or `'all'`. */
+export type CheckColumn =
+  | 'free'
+  | 'role'
+  | 'disposable'
+  | 'catch_all'
+  | 'mx_found'
+  | 'mx_host'
+  | 'smtp_code'
+  | 'smtp_enhanced_code'
+  | 'smtp_message'
+  | 'domain'
+  | 'duration_ms';
+
+export interface DownloadParams {
+  /** Only rows with this verdict, or with one of these. */
+  status?: VerdictStatus | VerdictStatus[];
+  /** Check columns to append after the default result columns; `'all'` for every one. */
+  columns?: CheckColumn[] | 'all';
+  /** Start the file with a UTF-8 BOM, so Excel shows accented names right. */
+  bom?: boolean;
+}
+
+const listParam = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
+
 const TERMINAL = new Set<Job['status']>(['completed', 'failed', 'cancelled']);
 
 export const isTerminal = (job: Job): boolean => TERMINAL.has(job.status);
@@ -118,7 +143,7 @@ export class Jobs {
   /** Every result, in input order, over all pages (`pageSize` per request, default 1000). */
   async *results(
     id: string,
-    params: { status?: VerdictStatus; pageSize?: number } = {},
+    params: { status?: VerdictStatus | VerdictStatus[]; pageSize?: number } = {},
     options: RequestOptions = {},
   ): AsyncGenerator<Result, void, undefined> {
     let cursor: string | null = null;
@@ -127,7 +152,7 @@ export class Jobs {
         ...options,
         method: 'GET',
         path: `${jobPath(id)}/results`,
-        query: { limit: params.pageSize ?? 1000, cursor, status: params.status },
+        query: { limit: params.pageSize ?? 1000, cursor, status: listParam(params.status) },
         retryable: true,
       });
       yield* page.data;
@@ -138,14 +163,18 @@ export class Jobs {
   /** The uploaded file with the verdict columns appended, as a stream of CSV bytes. */
   async download(
     id: string,
-    params: { status?: VerdictStatus } = {},
+    params: DownloadParams = {},
     options: RequestOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
     const res = await send(this.config, {
       ...options,
       method: 'GET',
       path: `${jobPath(id)}/results.csv`,
-      query: { status: params.status },
+      query: {
+        status: listParam(params.status),
+        columns: listParam(params.columns),
+        bom: params.bom,
+      },
       retryable: true,
     });
     if (!res.body) return new Response('').body!;

@@ -75,15 +75,16 @@ export interface ResultRow {
 export async function pageResults(
   db: Db,
   jobId: string,
-  o: { afterIdx: number; limit: number; status: string | null; onlyDone: boolean },
+  o: { afterIdx: number; limit: number; statuses: string[] | null; onlyDone: boolean },
 ): Promise<ResultRow[]> {
+  const statuses = o.statuses && o.statuses.length > 0 ? o.statuses : null;
   return db.$queryRaw<ResultRow[]>`
     SELECT j.idx, j.email, j.normalized, j.fields, j.duplicate_of,
            r.status, r.reason, r.did_you_mean, r.checks, r.duration_ms
       FROM job_rows j
       LEFT JOIN results r ON r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx)
      WHERE j.job_id = ${jobId} AND j.idx > ${o.afterIdx}
-       AND (${o.status}::text IS NULL OR r.status = ${o.status})
+       AND (${statuses}::text[] IS NULL OR r.status = ANY(${statuses}::text[]))
        AND (NOT ${o.onlyDone} OR r.status IS NOT NULL)
      ORDER BY j.idx
      LIMIT ${o.limit}`;

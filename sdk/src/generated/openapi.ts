@@ -751,10 +751,14 @@ export interface components {
             limit?: number;
             /** @description INVALID_CSV: the line of the file, where known. */
             line?: number;
-            /** @description BATCH_TOO_LARGE, PAYLOAD_TOO_LARGE */
+            /** @description BATCH_TOO_LARGE, PAYLOAD_TOO_LARGE (bytes, rows, or a test key's whole daily allowance) */
             maximum?: number;
             /** @description QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED */
             percentage?: number;
+            /** @description DAILY_LIMIT_EXCEEDED: what is left of the limit today. */
+            remaining?: number;
+            /** @description DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, GRACE_PERIOD_EXCEEDED, PAYLOAD_TOO_LARGE: what the request asked for, where known. */
+            requested?: number;
             /** @description IP_NOT_ALLOWED */
             requestIp?: string;
             /** @description INSUFFICIENT_CREDITS: credits the request needs. */
@@ -3591,8 +3595,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size. */
                 limit?: number;
-                /** @description Only results with this verdict. */
-                status?: "deliverable" | "undeliverable" | "risky" | "unknown";
+                /** @description Only results with these verdicts: one, or a comma list (`deliverable,risky`) of deliverable, undeliverable, risky, unknown. */
+                status?: string | string[];
             };
             header?: never;
             path: {
@@ -3795,8 +3799,12 @@ export interface operations {
     downloadJobResults: {
         parameters: {
             query?: {
-                /** @description Only rows with this verdict. */
-                status?: "deliverable" | "undeliverable" | "risky" | "unknown";
+                /** @description true: start the file with a UTF-8 byte order mark, so Excel shows accented names right when it opens the file. */
+                bom?: "true" | "false";
+                /** @description Check columns to append after the default result columns, each as `mailsift_<name>`: a comma list of free, role, disposable, catch_all, mx_found, mx_host, smtp_code, smtp_enhanced_code, smtp_message, domain, duration_ms, or `all`. Booleans are `true` / `false`, empty where not known. */
+                columns?: string | string[];
+                /** @description Only rows with these verdicts: one, or a comma list (`deliverable,risky`) of deliverable, undeliverable, risky, unknown. */
+                status?: string | string[];
             };
             header?: never;
             path: {

@@ -27,13 +27,13 @@ export async function listResults(
   db: Db,
   auth: AuthContext,
   jobId: string,
-  q: { limit: number; cursor?: number | undefined; status?: string | undefined },
+  q: { limit: number; cursor?: number | undefined; status?: string[] | undefined },
 ) {
   await getJob(db, auth, jobId);
   const rows = await pageResults(db, jobId, {
     afterIdx: q.cursor ?? -1,
     limit: q.limit + 1,
-    status: q.status ?? null,
+    statuses: q.status ?? null,
     onlyDone: true,
   });
   const data = rows.slice(0, q.limit);

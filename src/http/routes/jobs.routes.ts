@@ -121,12 +121,16 @@ export function jobsRouter(deps: Deps): Router {
   });
 
   router.get('/:id/results.csv', scope('validate:read'), async (req, res) => {
-    const { status } = downloadQuery(req.query);
+    const q = downloadQuery(req.query);
     const { filename, lines } = await exportResultsCsv(
       prisma,
       authOf(req),
       req.params.id as string,
-      status ?? null,
+      {
+        statuses: q.status ?? null,
+        columns: q.columns ?? [],
+        bom: q.bom,
+      },
     );
     // The first page is read before any header goes out, so a failure there is still an envelope.
     const first = await lines.next();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHECK_COLUMNS, type CheckColumn } from '../../domain/jobs/export-results.ts';
 import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
 import type { InputCount } from '../../domain/jobs/count-input.ts';
 import type { CreateJobInput } from '../../domain/jobs/create-job.ts';
@@ -173,7 +174,32 @@ export function idempotencyKeyOf(header: string | undefined): string | null {
   return key;
 }
 
-const statusEnum = z.enum(['deliverable', 'undeliverable', 'risky', 'unknown']);
+const statuses = ['deliverable', 'undeliverable', 'risky', 'unknown'] as const;
+export type StatusFilter = (typeof statuses)[number][];
+
+/**
+ * A comma list (`deliverable,risky`), or the parameter repeated (`?status=a&status=b`): the
+ * distinct values, each one of `allowed`; an unknown one is a 400 that names it and the choices.
+ */
+function commaList<T extends string>(allowed: readonly T[]) {
+  return z.union([z.string(), z.array(z.string())]).transform((raw, ctx) => {
+    const values = (Array.isArray(raw) ? raw : [raw])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim().toLowerCase())
+      .filter(Boolean);
+    const unknown = values.filter((v) => !(allowed as readonly string[]).includes(v));
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `Unknown value(s) ${unknown.map((v) => `'${v}'`).join(', ')}; use a comma list of: ${allowed.join(', ')}.`,
+      });
+      return z.NEVER;
+    }
+    return [...new Set(values)] as T[];
+  });
+}
+
+const statusList = commaList(statuses);
 
 function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
   const parsed = schema.safeParse(query);
@@ -203,11 +229,34 @@ export const resultsQuerySchema = z.object({
     .refine((n) => n <= 2_147_483_647, 'Not a cursor returned by this API.')
     .optional()
     .describe('`next_cursor` of the previous page.'),
-  status: statusEnum.optional().describe('Only results with this verdict.'),
+  status: statusList
+    .optional()
+    .describe(
+      'Only results with these verdicts: one, or a comma list (`deliverable,risky`) of deliverable, undeliverable, risky, unknown.',
+    ),
 });
 
 export const downloadQuerySchema = z.object({
-  status: statusEnum.optional().describe('Only rows with this verdict.'),
+  status: statusList
+    .optional()
+    .describe(
+      'Only rows with these verdicts: one, or a comma list (`deliverable,risky`) of deliverable, undeliverable, risky, unknown.',
+    ),
+  columns: commaList([...CHECK_COLUMNS, 'all'] as const)
+    .transform((v): CheckColumn[] =>
+      v.includes('all') ? [...CHECK_COLUMNS] : v.filter((c) => c !== 'all'),
+    )
+    .optional()
+    .describe(
+      `Check columns to append after the default result columns, each as \`mailsift_<name>\`: a comma list of ${CHECK_COLUMNS.join(', ')}, or \`all\`. Booleans are \`true\` / \`false\`, empty where not known.`,
+    ),
+  bom: z
+    .enum(['true', 'false'], { message: "Must be 'true' or 'false'." })
+    .optional()
+    .transform((v) => v === 'true')
+    .describe(
+      'true: start the file with a UTF-8 byte order mark, so Excel shows accented names right when it opens the file.',
+    ),
 });
 
 export const listJobsQuery = (q: unknown) => parseQuery(listJobsQuerySchema, q);

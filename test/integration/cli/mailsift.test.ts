@@ -93,7 +93,7 @@ describe('mailsift clean', () => {
     expect(out[8]![2]).toBe('multi\nline');
   });
 
-  it('--status writes only those rows (several: filtered locally; one: by the API), in the file own order', async () => {
+  it('--status writes only those rows (one or several, filtered by the API), in the file own order', async () => {
     const run = await runCli(
       [
         'clean',

@@ -81,7 +81,8 @@ describe('the job workflow through HTTP (test key: simulated verdicts)', () => {
       '"Doe; Jane";deliverable@example.com;Paris;deliverable;accepted_email;;deliverable@example.com;;;',
       'Bob;undeliverable@example.org;Rome;undeliverable;rejected_email;;undeliverable@example.org;;;',
       "Eve;not-an-email;'=cmd;undeliverable;invalid_syntax;;;;;",
-      'Dup; deliverable@Example.COM ;Oslo;deliverable;accepted_email;;deliverable@example.com;0;;',
+      // duplicate_of in the file is the spreadsheet row of the first occurrence (header = row 1).
+      'Dup; deliverable@Example.COM ;Oslo;deliverable;accepted_email;;deliverable@example.com;2;;',
       'Zed;risky@example.net;Lima;risky;low_quality;;risky@example.net;;;',
     ]);
   });

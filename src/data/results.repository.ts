@@ -1,5 +1,4 @@
 import type { Db } from './db.ts';
-import type { Verdict } from '../validation/types.ts';
 
 export interface WorkRow {
   idx: number;
@@ -43,59 +42,12 @@ export async function pendingRowsByIdx(db: Db, jobId: string, idx: number[]): Pr
      ORDER BY j.domain, j.idx`;
 }
 
-/**
- * Writes verdicts once (insert-if-absent) and adds to the job's counters only what was really
- * inserted, each row weighing 1 + its duplicates. Returns the job's progress after the write.
- * Must run in a transaction that holds the job row (see lockLiveJob).
- */
-export async function insertResults(
-  db: Db,
-  jobId: string,
-  rows: { idx: number; verdict: Verdict }[],
-) {
-  const idx = rows.map((r) => r.idx);
-  const status = rows.map((r) => r.verdict.status);
-  const reason = rows.map((r) => r.verdict.reason);
-  const didYouMean = rows.map((r) => r.verdict.didYouMean);
-  const checks = rows.map((r) => JSON.stringify(r.verdict.checks));
-  const duration = rows.map((r) => Math.round(r.verdict.durationMs));
-  const [progress] = await db.$queryRaw<{ processed: number; total: number }[]>`
-    WITH ins AS (
-      INSERT INTO results (job_id, idx, status, reason, did_you_mean, checks, duration_ms)
-      SELECT ${jobId}, t.idx, t.status, t.reason, t.dym, t.checks::jsonb, t.duration
-        FROM unnest(${idx}::int[], ${status}::text[], ${reason}::text[], ${didYouMean}::text[],
-                    ${checks}::text[], ${duration}::int[]) AS t(idx, status, reason, dym, checks, duration)
-      ON CONFLICT (job_id, idx) DO NOTHING
-      RETURNING idx, status
-    ), weighted AS (
-      SELECT ins.status, 1 + (SELECT count(*) FROM job_rows d
-                               WHERE d.job_id = ${jobId} AND d.duplicate_of = ins.idx)::int AS w
-        FROM ins
-    ), sums AS (
-      SELECT COALESCE(sum(w), 0)::int AS n,
-             COALESCE(sum(w) FILTER (WHERE status = 'deliverable'), 0)::int AS deliverable,
-             COALESCE(sum(w) FILTER (WHERE status = 'undeliverable'), 0)::int AS undeliverable,
-             COALESCE(sum(w) FILTER (WHERE status = 'risky'), 0)::int AS risky,
-             COALESCE(sum(w) FILTER (WHERE status = 'unknown'), 0)::int AS unknown
-        FROM weighted
-    )
-    UPDATE jobs SET processed = jobs.processed + sums.n,
-                    deliverable = jobs.deliverable + sums.deliverable,
-                    undeliverable = jobs.undeliverable + sums.undeliverable,
-                    risky = jobs.risky + sums.risky,
-                    unknown = jobs.unknown + sums.unknown
-      FROM sums WHERE jobs.id = ${jobId}
-    RETURNING jobs.processed, jobs.total`;
-  return progress!;
-}
-
-/** Locks a running job's row for the rest of the transaction; null when it is no longer live. */
-export async function lockLiveJob(db: Db, jobId: string) {
-  const [job] = await db.$queryRaw<{ status: string }[]>`
-    SELECT status FROM jobs
-     WHERE id = ${jobId} AND deleted_at IS NULL AND status IN ('queued', 'processing')
-     FOR UPDATE`;
-  return job ?? null;
+/** True when a live job has every row counted (its last flush committed, the ending maybe not). */
+export async function isJobDone(db: Db, jobId: string): Promise<boolean> {
+  const [job] = await db.$queryRaw<{ done: boolean }[]>`
+    SELECT processed >= total AS done FROM jobs
+     WHERE id = ${jobId} AND deleted_at IS NULL AND status IN ('queued', 'processing')`;
+  return job?.done ?? false;
 }
 
 export async function markProcessing(db: Db, jobId: string) {

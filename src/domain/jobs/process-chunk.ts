@@ -1,10 +1,7 @@
 import type { Config } from '../../config/env.ts';
 import type { Database } from '../../data/db.ts';
-import { upsertEmailFacts } from '../../data/email-facts.repository.ts';
 import { findJob } from '../../data/jobs.repository.ts';
 import {
-  insertResults,
-  lockLiveJob,
   markProcessing,
   pendingRowsByIdx,
   pendingRowsInRange,
@@ -15,7 +12,8 @@ import { verifiedAddresses } from '../../lib/metrics.ts';
 import type { TaskPayload } from '../../queue/catalog.ts';
 import type { Queues } from '../../queue/queues.ts';
 import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
-import { endJob } from './settle-job.ts';
+import { writeVerdicts } from '../../data/verdicts.writer.ts';
+import { completeIfDone } from './settle-job.ts';
 import { onJobEnded } from './job-ended.ts';
 
 export interface ChunkDeps {
@@ -28,8 +26,14 @@ export interface ChunkDeps {
 
 /** Domains verified at once inside one chunk; each may hold an SMTP session. */
 const GROUP_CONCURRENCY = 4;
-/** Write results at least this often, so `processed` and `counts` grow while a chunk runs. */
-const FLUSH_EVERY = 100;
+/**
+ * Write results once this many are waiting, or once the oldest has waited FLUSH_MS: big batches
+ * for throughput (quick mode writes a whole chunk at once), and verdicts kept as they are learnt
+ * when probes are slow, so `processed` grows while a chunk runs and a chunk taken over after a
+ * stop re-probes little.
+ */
+const FLUSH_ROWS = 500;
+const FLUSH_MS = 1000;
 /** Addresses that wait for a provider's pause come back a little after it ends. */
 const PAUSE_MARGIN_MS = 250;
 /** How often a running chunk looks whether its job was deleted, to stop probing for it. */
@@ -121,43 +125,26 @@ async function verifyChunk(
   let written = 0;
   let stopped = false;
 
+  let oldest = 0;
   const flush = async () => {
     if (pending.length === 0 || stopped) return;
     const batch = pending.splice(0, pending.length);
-    const ended = await db.prisma.$transaction(
-      async (tx) => {
-        if (!(await lockLiveJob(tx, job.id))) {
-          stopped = true; // deleted or cancelled meanwhile: in-flight work stops here
-          return false;
-        }
-        const progress = await insertResults(tx, job.id, batch);
-        // What the account now knows of these addresses, for GET /v1/enrichment.
-        const facts = batch
-          .filter((r) => r.verdict.normalized !== null && r.verdict.checks.domain !== null)
-          .map(({ verdict: v }) => ({
-            normalized: v.normalized!,
-            domain: v.checks.domain!,
-            status: v.status,
-            reason: v.reason,
-            didYouMean: v.didYouMean,
-            checks: v.checks,
-          }));
-        await upsertEmailFacts(
-          tx,
-          { accountId: job.accountId, mode: job.mode, source: 'job', jobId: job.id },
-          facts,
-        );
-        return progress.processed >= progress.total && endJob(tx, job.id, 'completed');
-      },
-      { timeout: 60_000, maxWait: 30_000 },
-    );
-    if (!stopped) {
-      written += batch.length;
-      for (const { verdict } of batch) verifiedAddresses.inc({ status: verdict.status });
+    const progress = await writeVerdicts(db.pool, job, batch);
+    if (!progress) {
+      stopped = true; // deleted or cancelled meanwhile: in-flight work stops here
+      return;
     }
-    if (ended) await onJobEnded(deps, job.id);
+    written += batch.length;
+    for (const { verdict } of batch) verifiedAddresses.inc({ status: verdict.status });
+    if (progress.processed >= progress.total && (await completeIfDone(db.prisma, job.id))) {
+      await onJobEnded(deps, job.id);
+    }
   };
 
+  // A re-run with nothing left (its last flush committed, the worker died before the ending).
+  if (rows.length === 0 && (await completeIfDone(db.prisma, job.id))) {
+    await onJobEnded(deps, job.id);
+  }
   const groups = groupByDomain(rows);
   let next = 0;
   const runLane = async () => {
@@ -186,9 +173,13 @@ async function verifyChunk(
           wait.push(row.idx);
           waitMs = Math.max(waitMs, verdict.retryAfterMs);
         } else if (verdict.temporary && attempt < config.smtp.retryAttempts) retry.push(row.idx);
-        else pending.push({ idx: row.idx, verdict });
+        else {
+          if (pending.length === 0) oldest = Date.now();
+          pending.push({ idx: row.idx, verdict });
+        }
       });
-      if (pending.length >= FLUSH_EVERY) await flush();
+      if (pending.length >= FLUSH_ROWS || (pending.length > 0 && Date.now() - oldest >= FLUSH_MS))
+        await flush();
     }
   };
   const lanes = await Promise.allSettled(

@@ -1,5 +1,6 @@
 import type { Db, Prisma } from '../../data/db.ts';
 import { moveCredits } from '../../data/accounts.repository.ts';
+import { isJobDone } from '../../data/results.repository.ts';
 import { recordJobEndedEvent } from '../webhooks/record-event.ts';
 
 /**
@@ -61,4 +62,17 @@ export async function endJob(
  */
 export async function failJob(prisma: Prisma, jobId: string, reason: string): Promise<boolean> {
   return prisma.$transaction((tx) => endJob(tx, jobId, 'failed', { reason }));
+}
+
+/**
+ * Completes a live job whose every row is counted; false when it is not done or already ended.
+ * The chunk flush commits results first and ends the job after, so the flush that commits last
+ * always sees the full count; this also ends a job whose last flush committed but whose worker
+ * died before the ending (the chunk runs again, finds nothing to do and calls this).
+ */
+export async function completeIfDone(prisma: Prisma, jobId: string): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    if (!(await isJobDone(tx, jobId))) return false;
+    return endJob(tx, jobId, 'completed');
+  });
 }

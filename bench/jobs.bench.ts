@@ -1,0 +1,192 @@
+/**
+ * npm run bench:jobs — a quick-mode job of BENCH_JOB_ROWS addresses (default 100,000; 1,000,000
+ * is the target of issue 13) over 2,000 domains served by a local DNS server, from POST /v1/jobs
+ * to `completed`, with 1 and then 3 worker processes beside one API process. Printed next to a
+ * raw COPY of as many result rows into Postgres, measured in the same run.
+ *
+ * The account is a business account given its own monthly quota (PATCH /admin/accounts/{id},
+ * here through the same domain function), so a 1M job is accepted on a live key. Own database,
+ * dropped at the end; only loopback.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createDatabase } from '../src/data/db.ts';
+import { migrate } from '../src/data/migrate.ts';
+import { createAccount, updateAccountPlanOrQuota } from '../src/domain/accounts/manage-accounts.ts';
+import { mxZones, startDnsServer } from '../test/support/dns-server.ts';
+
+const ROWS = Number(process.env.BENCH_JOB_ROWS ?? 100_000);
+const WORKERS = (process.env.BENCH_WORKERS ?? '1,3').split(',').map(Number);
+const BASE = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const DB = Object.assign(new URL(BASE), { pathname: '/mailsift_bench_jobs' }).toString();
+const PORT = 20000 + Math.floor(Math.random() * 20000);
+const PREFIX = `benchjobs${PORT}`;
+const domains = Array.from({ length: 2000 }, (_, i) => `company${i}.example`);
+
+async function admin(sql: string) {
+  const c = new pg.Client({ connectionString: BASE });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function csv(tag: string) {
+  let s = 'email,name\n';
+  for (let i = 0; i < ROWS; i++) s += `${tag}.${i}@${domains[i % domains.length]},N ${i}\n`;
+  return s;
+}
+
+function start(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function stop(child: ChildProcess) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+async function rawCopySeconds(db: ReturnType<typeof createDatabase>) {
+  await db.pool.query('CREATE TABLE results_copy (LIKE results INCLUDING ALL)');
+  const checks = JSON.stringify({
+    syntax: true,
+    domain: 'company1.example',
+    mx_found: true,
+    mx_host: 'mx.company1.example',
+    disposable: false,
+    role: false,
+    free: false,
+    catch_all: null,
+    smtp: null,
+    provider: null,
+    gateway: null,
+  });
+  const c = await db.pool.connect();
+  try {
+    const t = performance.now();
+    const s = c.query(
+      copyFrom('COPY results_copy (job_id, idx, status, reason, checks, duration_ms) FROM STDIN'),
+    );
+    let buf = '';
+    for (let i = 0; i < ROWS; i++) {
+      buf += `job_copy\t${i}\tdeliverable\taccepted_email\t${checks}\t1\n`;
+      if (buf.length > 1 << 16) {
+        if (!s.write(buf)) await once(s, 'drain');
+        buf = '';
+      }
+    }
+    const done = once(s, 'finish');
+    s.end(buf);
+    await done;
+    return (performance.now() - t) / 1000;
+  } finally {
+    c.release();
+    await db.pool.query('DROP TABLE results_copy');
+  }
+}
+
+async function main() {
+  const dns = await startDnsServer(
+    mxZones(Object.fromEntries(domains.map((d, i) => [d, `127.0.${1 + (i % 200)}.1`]))),
+  );
+  await admin('DROP DATABASE IF EXISTS mailsift_bench_jobs WITH (FORCE)');
+  await migrate(DB);
+  const db = createDatabase(DB, 2);
+  const env = {
+    DATABASE_URL: DB,
+    PORT: String(PORT),
+    QUEUE_PREFIX: PREFIX,
+    DNS_SERVERS: dns.address,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    MAX_EMAILS_PER_JOB: String(Math.max(ROWS, 1_000_000)),
+  };
+  const api = start('src/server.ts', env);
+  try {
+    const account = await createAccount(db.prisma, {
+      name: 'bench',
+      plan: 'business',
+      credits: ROWS * WORKERS.length + 10,
+    });
+    // 100,000 (120,000 with grace) on business: the job needs the account's own quota.
+    await updateAccountPlanOrQuota(db.prisma, account.id, {
+      monthlyQuota: ROWS * WORKERS.length,
+    });
+    for (let i = 0; ; i++) {
+      if (
+        await fetch(`http://127.0.0.1:${PORT}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      if (i > 600) throw new Error('API did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const copyS = await rawCopySeconds(db);
+    console.log(
+      `quick-mode job of ${ROWS.toLocaleString('en')} addresses over 2,000 domains (local DNS)`,
+    );
+    console.log(
+      `reference, same run: raw COPY of ${ROWS.toLocaleString('en')} result rows ${copyS.toFixed(1)} s (${Math.round(ROWS / copyS).toLocaleString('en')}/s)`,
+    );
+    const seen: Record<number, number> = {};
+    for (const n of WORKERS) {
+      const workers = Array.from({ length: n }, () => start('workers/main.ts', env));
+      try {
+        const form = new FormData();
+        form.append('csv_file', new Blob([csv(`w${n}`)], { type: 'text/csv' }), 'bench.csv');
+        form.append('quick_mode', 'true');
+        const t = performance.now();
+        const res = await fetch(`http://127.0.0.1:${PORT}/v1/jobs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${account.keys.live}` },
+          body: form,
+        });
+        const created = (await res.json()) as { id?: string };
+        if (res.status !== 201)
+          throw new Error(`POST /v1/jobs ${res.status} ${JSON.stringify(created)}`);
+        const at201 = (performance.now() - t) / 1000;
+        let job: { status: string; processed: number };
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 250));
+          job = (await (
+            await fetch(`http://127.0.0.1:${PORT}/v1/jobs/${created.id}`, {
+              headers: { authorization: `Bearer ${account.keys.live}` },
+            })
+          ).json()) as typeof job;
+          if (job.status !== 'queued' && job.status !== 'processing') break;
+        }
+        const s = (performance.now() - t) / 1000;
+        seen[n] = s;
+        const { rows } = await db.pool.query<{ t: string; mb: string }>(
+          `SELECT t, round(pg_total_relation_size(t::regclass) / 1048576.0) AS mb
+             FROM unnest(ARRAY['results', 'email_facts', 'job_rows', 'job_uploads']) AS t`,
+        );
+        console.log(
+          `${n} worker process${n > 1 ? 'es' : ''}: ${job.status} in ${s.toFixed(1)} s (201 after ${at201.toFixed(1)} s), ` +
+            `${Math.round(ROWS / s).toLocaleString('en')} addresses/s, ${(s / copyS).toFixed(1)}× the COPY; ` +
+            `tables so far: ${rows.map((r) => `${r.t} ${r.mb} MB`).join(', ')}`,
+        );
+      } finally {
+        await Promise.all(workers.map(stop));
+      }
+    }
+    if (seen[1] && seen[3])
+      console.log(`3 processes vs 1: ${(seen[1] / seen[3]).toFixed(2)}× faster`);
+  } finally {
+    await stop(api);
+    await db.close();
+    await dns.close();
+    await admin('DROP DATABASE IF EXISTS mailsift_bench_jobs WITH (FORCE)');
+  }
+}
+
+await main();

@@ -1,0 +1,292 @@
+/**
+ * npm run bench:writes — the chunk flush (results + email facts + the job's counters) against a
+ * raw COPY of the same result rows, measured in the same run on the same Postgres.
+ *
+ * For each of 1 and 4 concurrent writers (4 = the lanes of a worker, or several workers), a fresh
+ * job of BENCH_WRITE_ROWS unique addresses (plus 5 % duplicates) is written in batches of 500:
+ *   - before: the flush as it was (SELECT … FOR UPDATE on the job row first, then the results
+ *     insert with its counter update, then the facts upsert, all under that lock; batches of 100)
+ *   - after:  writeVerdicts (src/data/verdicts.writer.ts), the flush the workers run now
+ *   - COPY:   the same result rows by COPY into a bare copy of the results table
+ * and the rows/s of each are printed, with the flush's ratio to COPY (target: within 1.5×), and
+ * the size of the tables per address. Own database, dropped at the end.
+ */
+import { once } from 'node:events';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createDatabase } from '../src/data/db.ts';
+import { openJobRowsCopy } from '../src/data/job-rows.writer.ts';
+import { migrate } from '../src/data/migrate.ts';
+import { writeVerdicts, type VerdictRow } from '../src/data/verdicts.writer.ts';
+import type { Verdict } from '../src/validation/types.ts';
+
+const ROWS = Number(process.env.BENCH_WRITE_ROWS ?? 100_000);
+const BASE = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const DB = Object.assign(new URL(BASE), { pathname: '/mailsift_bench_writes' }).toString();
+const STATUSES = ['deliverable', 'undeliverable', 'risky', 'unknown'] as const;
+
+function verdictOf(i: number): Verdict {
+  const domain = `company${i % 2000}.example`;
+  const status = STATUSES[i % 4]!;
+  return {
+    status,
+    reason: status === 'deliverable' ? 'accepted_email' : 'rejected_email',
+    didYouMean: null,
+    normalized: `user.${i}@${domain}`,
+    durationMs: 3,
+    temporary: false,
+    checks: {
+      syntax: true,
+      domain,
+      mx_found: true,
+      mx_host: `mx.${domain}`,
+      disposable: false,
+      role: false,
+      free: false,
+      catch_all: false,
+      smtp: null,
+      provider: null,
+      gateway: null,
+    },
+  };
+}
+
+async function admin(sql: string) {
+  const c = new pg.Client({ connectionString: BASE });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+type Db = ReturnType<typeof createDatabase>;
+
+async function newJob(db: Db, accountId: string, name: string) {
+  const id = `job_${name.padEnd(24, '0').slice(0, 24)}`;
+  const dups = Math.floor(ROWS / 20);
+  await db.pool.query(
+    `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count)
+     VALUES ($1, $2, 'list', 'processing', 'live', $3, $4)`,
+    [id, accountId, ROWS + dups, ROWS],
+  );
+  const client = await db.pool.connect();
+  try {
+    const copy = openJobRowsCopy(client, id);
+    for (let i = 0; i < ROWS + dups; i++) {
+      const u = i < ROWS ? i : (i - ROWS) * 20;
+      const v = verdictOf(u);
+      await copy.write({
+        idx: i,
+        fields: null,
+        email: v.normalized!,
+        normalized: v.normalized,
+        domain: v.checks.domain!,
+        syntaxValid: true,
+        duplicateOf: i < ROWS ? null : u,
+      });
+    }
+    await copy.end();
+  } finally {
+    client.release();
+  }
+  await db.pool.query('ANALYZE job_rows');
+  return id;
+}
+
+function batchesOf(size: number): VerdictRow[][] {
+  const out: VerdictRow[][] = [];
+  for (let s = 0; s < ROWS; s += size) {
+    out.push(
+      Array.from({ length: Math.min(size, ROWS - s) }, (_, k) => ({
+        idx: s + k,
+        verdict: verdictOf(s + k),
+      })),
+    );
+  }
+  return out;
+}
+
+/** The flush before issue 13, statement for statement (src/data/results.repository.ts then). */
+async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: VerdictRow[]) {
+  const c = await db.pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query(
+      `SELECT status FROM jobs WHERE id = $1 AND deleted_at IS NULL
+          AND status IN ('queued', 'processing') FOR UPDATE`,
+      [job.id],
+    );
+    await c.query(
+      `WITH ins AS (
+         INSERT INTO results (job_id, idx, status, reason, did_you_mean, checks, duration_ms)
+         SELECT $1, t.idx, t.status, t.reason, t.dym, t.checks::jsonb, t.duration
+           FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
+                AS t(idx, status, reason, dym, checks, duration)
+         ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx, status
+       ), weighted AS (
+         SELECT ins.status, 1 + (SELECT count(*) FROM job_rows d
+                                  WHERE d.job_id = $1 AND d.duplicate_of = ins.idx)::int AS w FROM ins
+       ), sums AS (
+         SELECT COALESCE(sum(w), 0)::int AS n,
+                COALESCE(sum(w) FILTER (WHERE status = 'deliverable'), 0)::int AS deliverable,
+                COALESCE(sum(w) FILTER (WHERE status = 'undeliverable'), 0)::int AS undeliverable,
+                COALESCE(sum(w) FILTER (WHERE status = 'risky'), 0)::int AS risky,
+                COALESCE(sum(w) FILTER (WHERE status = 'unknown'), 0)::int AS unknown FROM weighted
+       )
+       UPDATE jobs SET processed = jobs.processed + sums.n, deliverable = jobs.deliverable + sums.deliverable,
+              undeliverable = jobs.undeliverable + sums.undeliverable, risky = jobs.risky + sums.risky,
+              unknown = jobs.unknown + sums.unknown
+         FROM sums WHERE jobs.id = $1 RETURNING jobs.processed, jobs.total`,
+      [
+        job.id,
+        batch.map((r) => r.idx),
+        batch.map((r) => r.verdict.status),
+        batch.map((r) => r.verdict.reason),
+        batch.map((r) => r.verdict.didYouMean),
+        batch.map((r) => JSON.stringify(r.verdict.checks)),
+        batch.map((r) => r.verdict.durationMs),
+      ],
+    );
+    const facts = batch
+      .map((r) => r.verdict)
+      .sort((a, b) => (a.normalized! < b.normalized! ? -1 : 1));
+    await c.query(
+      `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
+                                checks, source, job_id, validated_at)
+       SELECT $1, 'live', t.n, t.d, t.s, t.r, t.y, t.c::jsonb, 'job', $2, now()
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+              AS t(n, d, s, r, y, c)
+       ON CONFLICT (account_id, mode, normalized) DO UPDATE
+          SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
+              did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
+              source = EXCLUDED.source, job_id = EXCLUDED.job_id, validated_at = EXCLUDED.validated_at`,
+      [
+        job.accountId,
+        job.id,
+        facts.map((f) => f.normalized),
+        facts.map((f) => f.checks.domain),
+        facts.map((f) => f.status),
+        facts.map((f) => f.reason),
+        facts.map((f) => f.didYouMean),
+        facts.map((f) => JSON.stringify(f.checks)),
+      ],
+    );
+    await c.query('COMMIT');
+  } finally {
+    c.release();
+  }
+}
+
+async function rawCopy(db: Db, jobId: string, batches: VerdictRow[][], writers: number) {
+  await db.pool.query('DROP TABLE IF EXISTS results_copy');
+  await db.pool.query('CREATE TABLE results_copy (LIKE results INCLUDING DEFAULTS)');
+  let next = 0;
+  const lane = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      const c = await db.pool.connect();
+      try {
+        const s = c.query(
+          copyFrom(
+            'COPY results_copy (job_id, idx, status, reason, did_you_mean, checks, duration_ms) FROM STDIN',
+          ),
+        );
+        let text = '';
+        for (const { idx, verdict: v } of batch) {
+          text += `${jobId}\t${idx}\t${v.status}\t${v.reason}\t\\N\t${JSON.stringify(v.checks)}\t${v.durationMs}\n`;
+        }
+        const done = once(s, 'finish');
+        s.end(text);
+        await done;
+      } finally {
+        c.release();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, lane));
+}
+
+async function timed(fn: () => Promise<void>) {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+async function sizes(db: Db) {
+  const { rows } = await db.pool.query<{ t: string; mb: string }>(
+    `SELECT t, round(pg_total_relation_size(t::regclass) / 1048576.0, 1) AS mb
+       FROM unnest(ARRAY['results', 'email_facts', 'job_rows']) AS t`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.t, Number(r.mb)]));
+}
+
+async function main() {
+  await admin('DROP DATABASE IF EXISTS mailsift_bench_writes WITH (FORCE)');
+  await admin('CREATE DATABASE mailsift_bench_writes');
+  const db = createDatabase(DB, 12);
+  try {
+    await migrate(DB);
+    const accountId = 'acct_bench_writes';
+    await db.pool.query(
+      `INSERT INTO accounts (id, name, plan, webhook_secret) VALUES ($1, 'bench', 'business', 'x')`,
+      [accountId],
+    );
+    console.log(`chunk flush, ${ROWS.toLocaleString('en')} unique addresses (+5 % duplicates)`);
+    console.log(
+      'writers | before (lock first, 100/batch) | after (writeVerdicts, 500/batch) | raw COPY | after / COPY',
+    );
+    for (const writers of [1, 4]) {
+      const run = async (
+        name: string,
+        size: number,
+        write: (
+          job: { id: string; accountId: string; mode: string },
+          b: VerdictRow[],
+        ) => Promise<unknown>,
+      ) => {
+        await db.pool.query('TRUNCATE email_facts');
+        const id = await newJob(db, accountId, `${name}${writers}`);
+        const job = { id, accountId, mode: 'live' };
+        const batches = batchesOf(size);
+        let next = 0;
+        const s = await timed(async () => {
+          await Promise.all(
+            Array.from({ length: writers }, async () => {
+              while (next < batches.length) await write(job, batches[next++]!);
+            }),
+          );
+        });
+        const { rows } = await db.pool.query<{ processed: number; total: number }>(
+          'SELECT processed, total FROM jobs WHERE id = $1',
+          [id],
+        );
+        if (rows[0]!.processed !== rows[0]!.total) throw new Error(`${name}: counters wrong`);
+        return { s, id };
+      };
+      const before = await run('before', 100, (job, b) => oldFlush(db, job, b));
+      const after = await run('after', 500, (job, b) => writeVerdicts(db.pool, job, b));
+      const size = await sizes(db);
+      const copyS = await timed(() => rawCopy(db, after.id, batchesOf(500), writers));
+      const rate = (s: number) => `${Math.round(ROWS / s).toLocaleString('en')}/s`;
+      console.log(
+        `${writers} | ${rate(before.s)} (${before.s.toFixed(1)} s) | ${rate(after.s)} (${after.s.toFixed(1)} s) | ` +
+          `${rate(copyS)} (${copyS.toFixed(1)} s) | ${(after.s / copyS).toFixed(2)}× (before ${(before.s / copyS).toFixed(2)}×)`,
+      );
+      if (writers === 4) {
+        const per = (mb: number) => `${Math.round((mb * 1048576) / (2 * ROWS))} B`;
+        console.log(
+          `sizes after both jobs (2 × ${ROWS.toLocaleString('en')} addresses): results ${size.results} MB (${per(size.results!)}/address), ` +
+            `email_facts ${size.email_facts} MB (facts of the last job only: ${Math.round((size.email_facts! * 1048576) / ROWS)} B/address), job_rows ${size.job_rows} MB (${per(size.job_rows!)}/row)`,
+        );
+      }
+      await db.pool.query('TRUNCATE results, job_rows, email_facts');
+    }
+  } finally {
+    await db.close();
+    await admin('DROP DATABASE IF EXISTS mailsift_bench_writes WITH (FORCE)');
+  }
+}
+
+await main();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import { openInput, RowCounter, type InputSource, type JobLayout } from './job-input.ts';
+import { openCsvEmails } from './csv-reader.ts';
+import { openInput, RowCounter, type JobLayout } from './job-input.ts';
 
 export interface InputCount {
   layout: JobLayout;
@@ -31,23 +32,44 @@ export async function countInput(
   });
   bytes.on('error', (err) => hashed.destroy(err));
   bytes.pipe(hashed);
-  const source: InputSource =
-    o.source === 'csv_file'
-      ? { source: 'csv_file', bytes: hashed, emailColumn: o.emailColumn }
-      : { source: 'emails', bytes: hashed };
-  const { layout, batches } = await openInput(source);
   const rows = new RowCounter(o.maxRows);
   try {
-    for await (const batch of batches) for (const row of batch) rows.add(row.email);
+    const { layout, emails } = await emailsOf(hashed, o);
+    for await (const batch of emails) for (const email of batch) rows.add(email);
+    return {
+      layout,
+      total: rows.total,
+      unique: rows.unique,
+      billable: rows.billable,
+      bytesHash: hash.digest('hex'),
+    };
   } finally {
     bytes.destroy();
     hashed.destroy();
   }
+}
+
+/** Only the addresses: a CSV's email cells (the fast reader's path), or a list's entries. */
+async function emailsOf(
+  bytes: Readable,
+  o: { source: 'csv_file' | 'emails'; emailColumn?: string | number | undefined },
+): Promise<{ layout: JobLayout; emails: AsyncIterable<string[]> }> {
+  if (o.source === 'csv_file') {
+    const { layout, emails } = await openCsvEmails(bytes, { emailColumn: o.emailColumn });
+    return {
+      layout: {
+        columns: layout.header,
+        delimiter: layout.delimiter,
+        emailColumn: layout.emailColumn,
+      },
+      emails,
+    };
+  }
+  const { layout, batches } = await openInput({ source: 'emails', bytes });
   return {
     layout,
-    total: rows.total,
-    unique: rows.unique,
-    billable: rows.billable,
-    bytesHash: hash.digest('hex'),
+    emails: (async function* () {
+      for await (const batch of batches) yield batch.map((row) => row.email);
+    })(),
   };
 }

@@ -1,6 +1,7 @@
 import { Readable, Transform, pipeline } from 'node:stream';
 import Papa from 'papaparse';
 import { invalidCsv, validationError } from '../errors.ts';
+import { breaksBetween, scanRows, type ScanOptions } from './csv-scan.ts';
 import { detectEmailColumn } from './email-column.ts';
 
 export interface CsvLayout {
@@ -98,16 +99,20 @@ export function utf8Decoder(): Transform {
       }
       // Only a chunk shorter than a character needs the carry to find its own incomplete end.
       const withCarry = () => (carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk);
-      let text: string;
+      // Decoded 64 KB at a time: V8 reads strings decoded from a megabyte several times slower.
+      const texts: string[] = [];
       try {
-        text = decoder.decode(chunk, { stream: true });
+        for (let i = 0; i < chunk.length; i += 65536) {
+          texts.push(decoder.decode(chunk.subarray(i, i + 65536), { stream: true }));
+        }
       } catch {
         const line = linesBefore + badUtf8Offset(withCarry(), state.cr) + 1;
         return done(invalidCsv('The file is not UTF-8 text.', line));
       }
       carry = incompleteTail(chunk.length >= 4 ? chunk : withCarry());
       linesBefore += breaksIn(chunk, state);
-      done(null, text);
+      for (const text of texts) if (text !== '') this.push(text);
+      done();
     },
     flush(done) {
       try {
@@ -147,6 +152,20 @@ export function detectDelimiter(head: string): string {
 }
 
 /**
+ * The row separator: LF, unless CR comes first (outside quotes) and then CRLF or a lone CR, by
+ * which is more common. The rule papaparse applies to its first chunk when not told, given to it
+ * explicitly so the fast reader (csv-scan.ts) and papaparse always split rows alike.
+ */
+export function detectNewline(head: string): '\n' | '\r\n' | '\r' {
+  const text = head.slice(0, 65536).replace(/"[^]*?"/g, '');
+  const byCr = text.split('\r');
+  const byLf = text.split('\n');
+  if (byCr.length === 1 || (byLf.length > 1 && byLf[0]!.length < byCr[0]!.length)) return '\n';
+  const crlf = byCr.filter((piece) => piece.startsWith('\n')).length;
+  return crlf >= byCr.length / 2 ? '\r\n' : '\r';
+}
+
+/**
  * Physical lines of the text papaparse has been given, so a parse error can name its line
  * (1-based, blank lines and the lines inside quoted fields counted). papaparse parses each chunk
  * from the end of the last complete record (its `meta.cursor`), and an error's `index` is
@@ -155,8 +174,10 @@ export function detectDelimiter(head: string): string {
 class LineTracker {
   /** Absolute offset of `pending`'s first character, and the line breaks before it. */
   private base = 0;
-  private breaks = 0;
   private pending = '';
+
+  /** `breaks`: line breaks in the file before the text this tracker is given. */
+  constructor(private breaks = 0) {}
 
   feed(piece: string) {
     this.pending += piece;
@@ -185,8 +206,10 @@ class LineTracker {
 async function* parseRows(
   source: AsyncIterable<string>,
   delimiter: string,
+  newline: string,
+  breaksBefore = 0,
 ): AsyncGenerator<string[][]> {
-  const lines = new LineTracker();
+  const lines = new LineTracker(breaksBefore);
   const text = Readable.from(
     (async function* () {
       // A piece never ends with CR: papaparse would take the CR of a CRLF split between two
@@ -222,6 +245,7 @@ async function* parseRows(
   });
   Papa.parse<string[]>(text as unknown as Papa.LocalFile, {
     delimiter,
+    newline: newline as Papa.ParseConfig['newline'],
     skipEmptyLines: 'greedy',
     chunk(result, p) {
       parser = p;
@@ -301,6 +325,29 @@ export function chooseLayout(
   );
 }
 
+/** Decodes CSV bytes and reads the first 64 KB of text, from which delimiter and newline are told. */
+async function readHead(bytes: Readable): Promise<{ head: string; rest: AsyncIterator<string> }> {
+  const decoded = pipeline(
+    bytes,
+    utf8Decoder(),
+    () => undefined,
+  ) as unknown as AsyncIterable<string>;
+  const rest = decoded[Symbol.asyncIterator]();
+  let head = '';
+  while (head.length < 65536) {
+    const next = await rest.next();
+    if (next.done) break;
+    head += next.value;
+  }
+  if (head.trim() === '') throw invalidCsv('The file is empty.');
+  return { head, rest };
+}
+
+async function* textOf(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
+  yield first;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}
+
 /**
  * Reads CSV bytes as a stream (never whole in memory). Without a known layout, detects the
  * delimiter, header and email column from the first rows; with one (a worker re-reading a stored
@@ -310,25 +357,9 @@ export async function openCsv(
   bytes: Readable,
   o: { emailColumn?: string | number; layout?: CsvLayout } = {},
 ): Promise<{ layout: CsvLayout; batches: AsyncGenerator<string[][]> }> {
-  const decoded = pipeline(
-    bytes,
-    utf8Decoder(),
-    () => undefined,
-  ) as unknown as AsyncIterable<string>;
-  const it = decoded[Symbol.asyncIterator]();
-  let head = '';
-  while (head.length < 65536) {
-    const next = await it.next();
-    if (next.done) break;
-    head += next.value;
-  }
-  if (head.trim() === '') throw invalidCsv('The file is empty.');
+  const { head, rest } = await readHead(bytes);
   const delimiter = o.layout?.delimiter ?? detectDelimiter(head);
-  const text = (async function* () {
-    yield head;
-    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
-  })();
-  const rows = parseRows(text, delimiter);
+  const rows = parseRows(textOf(head, rest), delimiter, detectNewline(head));
 
   if (o.layout) {
     const layout = o.layout;
@@ -372,6 +403,97 @@ export async function openCsv(
         if (batch.length > 0) yield batch;
       }
       yield* rows;
+    })(),
+  };
+}
+
+/**
+ * Rows by the fast reader (csv-scan.ts) while it can vouch for them, then by papaparse from the
+ * first row it cannot: whole rows while `scan.column` is -1, else that column's cells. The
+ * same rows as parseRows gives, the same errors with the same lines.
+ */
+async function* scanBatches(
+  head: string,
+  rest: AsyncIterator<string>,
+  scan: ScanOptions,
+  /** Whole rows to read at most while `scan.column` is -1 (the sample). */
+  wholeRows: number,
+): AsyncGenerator<(string | string[])[]> {
+  let text = head;
+  let pos = 0;
+  let final = false;
+  /** Line breaks before `text[pos]`, and whether the text before it ended with CR. */
+  let breaks = 0;
+  let cr = false;
+  let whole = 0;
+  for (;;) {
+    const out: (string | string[])[] = [];
+    const limit = scan.column < 0 ? Math.max(1, wholeRows - whole) : Infinity;
+    const { end, unsure } = scanRows(text, pos, final, scan, out, limit);
+    breaks += breaksBetween(text, pos, end, pos > 0 ? text.charCodeAt(pos - 1) === 13 : cr);
+    if (end > 0) cr = text.charCodeAt(end - 1) === 13;
+    pos = end;
+    if (scan.column < 0) whole += out.length;
+    if (out.length > 0) yield out;
+    if (unsure) {
+      for await (const batch of parseRows(
+        textOf(text.slice(pos), rest),
+        scan.delimiter,
+        scan.newline,
+        breaks,
+      )) {
+        yield scan.column < 0 ? batch : batch.map((row) => row[scan.column] ?? '');
+      }
+      return;
+    }
+    // Stopped at the limit: the caller has set the column meanwhile (or takes one more row).
+    if (out.length >= limit) continue;
+    if (final) return;
+    const next = await rest.next();
+    if (next.done) final = true;
+    else {
+      text = text.slice(pos) + next.value;
+      pos = 0;
+    }
+  }
+}
+
+/**
+ * The email cells of a CSV upload, one batch of strings per piece of text, with the layout (as
+ * openCsv tells it): what counting a job needs, read by the fast reader where it can vouch for
+ * the rows (csv-scan.ts) and by papaparse from the first row it cannot.
+ */
+export async function openCsvEmails(
+  bytes: Readable,
+  o: { emailColumn?: string | number } = {},
+): Promise<{ layout: CsvLayout; emails: AsyncGenerator<string[]> }> {
+  const { head, rest } = await readHead(bytes);
+  const scan: ScanOptions = {
+    delimiter: detectDelimiter(head),
+    newline: detectNewline(head),
+    column: -1,
+  };
+  // One row more than the sample, to tell a lone header from a header with rows.
+  const batches = scanBatches(head, rest, scan, SAMPLE_ROWS + 1);
+  const read: string[][] = [];
+  while (read.length <= SAMPLE_ROWS) {
+    const next = await batches.next();
+    if (next.done) break;
+    read.push(...(next.value as string[][]));
+  }
+  if (read.length === 0) throw invalidCsv('The file holds no rows.');
+  const layout = chooseLayout(read.slice(0, SAMPLE_ROWS), scan.delimiter, o.emailColumn);
+  // Rows past the sample (papaparse's batches are whole pieces) were read whole: cut them too.
+  const column = layout.emailColumn;
+  scan.column = column;
+  // Fewer rows than asked for means the file ended.
+  if (layout.header && read.length === 1) throw invalidCsv('The file holds a header but no rows.');
+  const first = read.slice(layout.header ? 1 : 0).map((row) => row[column] ?? '');
+  return {
+    layout,
+    emails: (async function* () {
+      if (first.length > 0) yield first;
+      yield* batches as AsyncGenerator<string[]>;
     })(),
   };
 }

@@ -1,62 +1,67 @@
 /**
- * A set of strings kept as 64-bit fingerprints in typed arrays: 16 bytes a slot instead of the
- * ~150 bytes a Map entry with its string costs, and no string copies. Used where only counts are
- * needed (creating a job counts unique addresses of up to a million rows within the request's
- * memory budget). Two strings share a fingerprint with probability ~n²/2⁶⁵ (3·10⁻⁸ for a million):
- * a count may then be one low, never a verdict wrong (ingest links duplicates exactly).
+ * Counts distinct strings kept as 64-bit fingerprints: 8 bytes a string instead of the ~150 bytes
+ * a Map entry with its string costs, and no string copies. Used where only counts are needed
+ * (creating a job counts unique addresses of up to a million rows within the request's memory
+ * budget). The fingerprints are appended as they come (sequential writes; a hash table's random
+ * probes into 16+ MB cost a cache miss each, ~4x the time) and sorted once when the count is
+ * asked. Two strings share a fingerprint with probability ~n²/2⁶⁵ (3·10⁻⁸ for a million): a
+ * count may then be one low, never a verdict wrong (ingest links duplicates exactly).
  */
 export class Fingerprints {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private used = 0;
+  /** Fingerprint i: low half at 2i, high half at 2i+1 (a little-endian 64-bit word). */
+  private words: Uint32Array;
+  private added = 0;
+  private distinct: number | null = 0;
 
   constructor(capacity = 1024) {
-    let size = 1024;
-    while (size < capacity * 2) size *= 2;
-    this.hi = new Uint32Array(size);
-    this.lo = new Uint32Array(size);
+    this.words = new Uint32Array(Math.max(1024, capacity) * 2);
   }
 
+  /** Distinct strings (distinct fingerprints) added so far. */
   get size(): number {
-    return this.used;
+    if (this.distinct === null) this.distinct = this.countDistinct();
+    return this.distinct;
   }
 
-  /** Adds the string; false when it (its fingerprint) was there already. */
-  add(s: string): boolean {
+  add(s: string): void {
+    this.addFolded(s, s.length);
+  }
+
+  /**
+   * Adds `s` with the ASCII letters from `from` on lower-cased, as if that string were given
+   * (an address whose domain is folded, without building it).
+   */
+  addFolded(s: string, from: number): void {
     // Two independent 32-bit FNV-1a variants over UTF-16 code units.
     let h1 = 0x811c9dc5;
     let h2 = 0x01000193 ^ s.length;
     for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+      let c = s.charCodeAt(i);
+      if (i >= from && c >= 65 && c <= 90) c += 32;
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
       h2 ^= h2 >>> 15;
     }
-    h1 >>>= 0;
-    h2 = (h2 | 1) >>> 0; // lo 0 marks an empty slot
-    if ((this.used + 1) * 2 > this.hi.length) this.grow();
-    return this.insert(h1, h2);
-  }
-
-  private insert(h1: number, h2: number): boolean {
-    const mask = this.hi.length - 1;
-    for (let i = (h1 ^ h2) & mask; ; i = (i + 1) & mask) {
-      const lo = this.lo[i]!;
-      if (lo === 0) {
-        this.hi[i] = h1;
-        this.lo[i] = h2;
-        this.used++;
-        return true;
-      }
-      if (lo === h2 && this.hi[i] === h1) return false;
+    if (this.added * 2 === this.words.length) {
+      const words = new Uint32Array(this.words.length * 2);
+      words.set(this.words);
+      this.words = words;
     }
+    this.words[2 * this.added] = h2 >>> 0;
+    this.words[2 * this.added + 1] = h1 >>> 0;
+    this.added++;
+    this.distinct = null;
   }
 
-  private grow() {
-    const { hi, lo } = this;
-    this.hi = new Uint32Array(hi.length * 2);
-    this.lo = new Uint32Array(lo.length * 2);
-    this.used = 0;
-    for (let i = 0; i < hi.length; i++) if (lo[i] !== 0) this.insert(hi[i]!, lo[i]!);
+  private countDistinct(): number {
+    if (this.added === 0) return 0;
+    // Sorted as 64-bit integers (native), then equal neighbours are repeats.
+    new BigUint64Array(this.words.buffer, 0, this.added).sort();
+    const w = this.words;
+    let n = 1;
+    for (let i = 1; i < this.added; i++) {
+      if (w[2 * i] !== w[2 * i - 2] || w[2 * i + 1] !== w[2 * i - 1]) n++;
+    }
+    return n;
   }
 }

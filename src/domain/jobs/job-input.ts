@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { parseAddress } from '../../validation/syntax.ts';
+import { parseAddress, plainAddressAt } from '../../validation/syntax.ts';
 import type { ParsedAddress } from '../../validation/types.ts';
 import { DomainError } from '../errors.ts';
 import { openCsv, type CsvLayout } from './csv-reader.ts';
@@ -108,9 +108,10 @@ const flat = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
  * keeping the addresses (see Fingerprints): what creating a job needs.
  */
 export class RowCounter {
-  private readonly seen = new Fingerprints();
+  private readonly seen = new Fingerprints(1 << 16);
+  /** Rows of invalid syntax: never a duplicate, each one unique (and never billed). */
+  private invalid = 0;
   total = 0;
-  unique = 0;
 
   constructor(private readonly maxRows: number) {}
 
@@ -119,12 +120,20 @@ export class RowCounter {
     return this.seen.size;
   }
 
+  /** Rows that duplicate no earlier row. */
+  get unique(): number {
+    return this.invalid + this.seen.size;
+  }
+
   add(email: string): void {
     if (this.total >= this.maxRows) throw tooManyRows(this.maxRows);
     this.total++;
+    // The common address in one pass (its normalised form is itself with the domain folded).
+    const at = plainAddressAt(email);
+    if (at > 0) return this.seen.addFolded(email, at);
     const { normalized } = parseAddress(email);
-    // Invalid syntax is never a duplicate: every such row is unique (and never billed).
-    if (normalized === null || this.seen.add(normalized)) this.unique++;
+    if (normalized === null) this.invalid++;
+    else this.seen.add(normalized);
   }
 }
 

@@ -16,10 +16,21 @@ async function rowsOf(csv: string, emailColumn?: string | number) {
 describe('Fingerprints', () => {
   it('when 200,000 distinct strings and their repeats are added, then each counts once', () => {
     const set = new Fingerprints();
-    for (let i = 0; i < 200_000; i++) expect(set.add(`user${i}@d${i % 977}.example`)).toBe(true);
-    for (let i = 0; i < 200_000; i += 7)
-      expect(set.add(`user${i}@d${i % 977}.example`)).toBe(false);
+    for (let i = 0; i < 200_000; i++) set.add(`user${i}@d${i % 977}.example`);
     expect(set.size).toBe(200_000);
+    for (let i = 0; i < 200_000; i += 7) set.add(`user${i}@d${i % 977}.example`);
+    expect(set.size).toBe(200_000);
+    set.add('one more');
+    expect(set.size).toBe(200_001);
+  });
+
+  it('when a string is added with its tail folded, then it counts as its lower-cased form', () => {
+    const set = new Fingerprints();
+    set.add('Ann@example.com');
+    set.addFolded('Ann@EXAMPLE.Com', 3);
+    expect(set.size).toBe(1);
+    set.addFolded('ANN@example.com', 3);
+    expect(set.size).toBe(2);
   });
 });
 

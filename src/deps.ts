@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './lib/redis-client.ts';
 import type { Config } from './config/env.ts';
 import { createDatabase, type Database } from './data/db.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { createQueues, createRedis, type Queues } from './queue/queues.ts';
+import { createQueues, type Queues } from './queue/queues.ts';
+import { createRedis } from './queue/redis.ts';
 import { createVerifier } from './validation/engine.ts';
 import type { Verifier } from './validation/types.ts';
 
@@ -10,7 +11,7 @@ export interface Deps {
   config: Config;
   logger: Logger;
   db: Database;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   verifier: Verifier;
   close(): Promise<void>;
@@ -23,9 +24,9 @@ export interface Deps {
 export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logger): Deps {
   const log = logger ?? createLogger(config.log.level, { role });
   const db = createDatabase(config.db.url);
-  const redis = createRedis(config.redis.url, role);
+  const redis = createRedis(config.redis, role);
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error'));
-  const queues = createQueues(redis, config.redis.queuePrefix, (err) =>
+  const queues = createQueues(redis, config.redis, (err) =>
     log.debug({ err: err.message }, 'queue connection error'),
   );
   const verifier = createVerifier(

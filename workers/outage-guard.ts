@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/lib/redis-client.ts';
 import type { Database } from '../src/data/db.ts';
 import { withDeadline } from '../src/lib/deadline.ts';
 import type { Logger } from '../src/lib/logger.ts';
@@ -38,7 +38,7 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
  */
 export function watchDependencies(
   db: Database,
-  redis: Redis,
+  redis: RedisClient,
   logger: Logger,
   opts: { probeMs?: number; probeDownMs?: number } = {},
 ) {

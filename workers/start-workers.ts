@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import type { Deps } from '../src/deps.ts';
 import { catalog, queueNames, type QueueName, type TaskName } from '../src/queue/catalog.ts';
 import { tasksHandedBack } from '../src/lib/metrics.ts';
-import { createRedis } from '../src/queue/queues.ts';
+import { createRedis, queuePrefixOf } from '../src/queue/redis.ts';
 import { watchDependencies } from './outage-guard.ts';
 import { deliverWebhookProcessor } from './processors/deliver-webhook.processor.ts';
 import { failJobProcessor } from './processors/fail-job.processor.ts';
@@ -55,7 +55,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
 
   // Aborted at the shutdown deadline: running chunks stop and hand their work back.
   const stop = new AbortController();
-  const connection = createRedis(deps.config.redis.url, 'worker');
+  const connection = createRedis(deps.config.redis, 'worker');
   connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'worker redis error'));
   // While Postgres or Redis is unreachable the workers take no tasks, and a task that failed
   // for that reason goes back to the queue as it was: an outage is not the task's fault.
@@ -92,7 +92,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
       },
       {
         connection,
-        prefix: deps.config.redis.queuePrefix,
+        prefix: queuePrefixOf(deps.config.redis, queue),
         concurrency:
           queue === 'chunks' ? (opts.concurrency ?? deps.config.jobs.workerConcurrency) : 4,
         lockDuration: opts.lockDuration ?? 30_000,

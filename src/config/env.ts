@@ -25,6 +25,55 @@ const hostPort = z
   .trim()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+)(:\d{1,5})?$/, 'must be an ip or ip:port');
 
+/** A Redis Cluster node: host:port (port 6379 when left out); IPv6 in brackets. */
+const NODE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/;
+const clusterNode = z
+  .string()
+  .regex(NODE, 'must be a comma list of host:port')
+  .transform((n) => {
+    const [, host, port] = NODE.exec(n)!;
+    return { host: host!.replace(/^\[|\]$/g, ''), port: port ? Number(port) : 6379 };
+  });
+export type RedisNode = { host: string; port: number };
+
+const CLUSTER_URL = /^rediss?\+cluster:/;
+function isRedisUrl(u: string): boolean {
+  if (!/^rediss?:\/\//.test(u)) return false;
+  try {
+    new URL(u);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `redis+cluster://[user:password@]host:port,host:port` (`rediss+cluster://` for TLS): the seed
+ * nodes of a Redis Cluster; the client learns the others from them. null when malformed.
+ */
+function parseClusterUrl(
+  u: string,
+): { nodes: RedisNode[]; username?: string; password?: string; tls: boolean } | null {
+  const m = /^(rediss?)\+cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#@]+)\/?$/.exec(u);
+  if (!m) return null;
+  const nodes = m[4]!.split(',').map((n) => clusterNode.safeParse(n.trim()));
+  if (nodes.some((n) => !n.success)) return null;
+  return {
+    nodes: nodes.map((n) => n.data!),
+    ...(m[2] ? { username: decodeURIComponent(m[2]) } : {}),
+    ...(m[3] ? { password: decodeURIComponent(m[3]) } : {}),
+    tls: m[1] === 'rediss',
+  };
+}
+
+/** Where Redis is: one server (a URL) or a cluster (seed nodes, optional credentials and TLS). */
+function redisTarget(env: { REDIS_URL: string; REDIS_CLUSTER_NODES: RedisNode[] }) {
+  if (env.REDIS_CLUSTER_NODES.length > 0)
+    return { url: env.REDIS_URL, cluster: { nodes: env.REDIS_CLUSTER_NODES, tls: false } };
+  const cluster = CLUSTER_URL.test(env.REDIS_URL) ? parseClusterUrl(env.REDIS_URL) : null;
+  return { url: env.REDIS_URL, cluster };
+}
+
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 const isProxyEntry = (e: string) =>
   PROXY_NAMES.has(e) || ipaddr.isValid(e) || (e.includes('/') && isCidr(e));
@@ -64,7 +113,7 @@ const trustProxy = z
     return z.NEVER;
   });
 
-const schema = z.object({
+const fields = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(3000).pipe(z.number().max(65535, 'must be a port number')),
   DATABASE_URL: z
@@ -72,9 +121,25 @@ const schema = z.object({
     .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgresql:// URL')
     .default('postgresql://postgres@127.0.0.1:5432/mailsift'),
   REDIS_URL: z
-    .url({ message: 'must be a redis:// URL' })
-    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// URL')
+    .string()
+    .trim()
+    .refine(
+      (u) => (CLUSTER_URL.test(u) ? parseClusterUrl(u) !== null : isRedisUrl(u)),
+      'must be a redis:// URL, or redis+cluster://host:port,host:port for a Redis Cluster',
+    )
     .default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
+    )
+    .pipe(z.array(clusterNode)),
   QUEUE_PREFIX: z.string().min(1).default('mailsift'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DNS_SERVERS: z
@@ -133,6 +198,23 @@ const schema = z.object({
   WORKER_STALLED_INTERVAL_MS: int(30000, 500),
 });
 
+const schema = fields.superRefine((env, ctx) => {
+  const cluster = env.REDIS_CLUSTER_NODES.length > 0 || CLUSTER_URL.test(env.REDIS_URL);
+  if (env.REDIS_CLUSTER_NODES.length > 0 && CLUSTER_URL.test(env.REDIS_URL))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_CLUSTER_NODES'],
+      message: 'set either REDIS_CLUSTER_NODES or a redis+cluster:// REDIS_URL, not both',
+    });
+  // The hash tags that keep each queue's keys in one slot are ours ({prefix:queue}).
+  if (cluster && /[{}]/.test(env.QUEUE_PREFIX))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['QUEUE_PREFIX'],
+      message: 'must not contain { or } with a Redis Cluster (mailsift adds the hash tags)',
+    });
+});
+
 export type Env = z.infer<typeof schema>;
 
 function group(env: Env) {
@@ -140,7 +222,7 @@ function group(env: Env) {
     env: env.NODE_ENV,
     http: { port: env.PORT, trustProxy: env.TRUST_PROXY, adminToken: env.ADMIN_TOKEN ?? null },
     db: { url: env.DATABASE_URL },
-    redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
+    redis: { ...redisTarget(env), queuePrefix: env.QUEUE_PREFIX },
     dns: { servers: env.DNS_SERVERS, timeoutMs: env.DNS_TIMEOUT_MS },
     smtp: {
       port: env.SMTP_PORT,

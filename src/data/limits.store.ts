@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis-client.ts';
 
 /**
  * Usage counters in Redis, shared by every API process. Each check-and-count is one Lua script,
@@ -79,7 +79,7 @@ const shas = { ADMIT: sha1(ADMIT), CONSUME: sha1(CONSUME), RELEASE: sha1(RELEASE
 
 /** EVALSHA, falling back to EVAL once after a Redis restart (or on first use) forgot the script. */
 async function run(
-  redis: Redis,
+  redis: RedisClient,
   name: keyof typeof scripts,
   keys: string[],
   args: (string | number)[],
@@ -104,7 +104,7 @@ export interface AdmitResult {
 }
 
 export async function admitRequest(
-  redis: Redis,
+  redis: RedisClient,
   k: {
     minuteKey: string;
     dayKey: string;
@@ -135,7 +135,7 @@ export async function admitRequest(
  * Returns whether it did, and the first counter's value (after, or as found when refused).
  */
 export async function consumeCounters(
-  redis: Redis,
+  redis: RedisClient,
   counters: { key: string; ttl: number }[],
   n: number,
   stop: number,
@@ -149,11 +149,11 @@ export async function consumeCounters(
   return { ok: ok === 1, used: used! };
 }
 
-export async function releaseCounters(redis: Redis, keys: string[], n: number): Promise<void> {
+export async function releaseCounters(redis: RedisClient, keys: string[], n: number): Promise<void> {
   await run(redis, 'RELEASE', keys, [n]);
 }
 
-export async function readCounters(redis: Redis, keys: string[]): Promise<number[]> {
+export async function readCounters(redis: RedisClient, keys: string[]): Promise<number[]> {
   const values = await redis.mget(...keys);
   return values.map((v) => Number(v ?? 0));
 }

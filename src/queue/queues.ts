@@ -1,23 +1,9 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { serviceUnavailable } from '../domain/errors.ts';
 import { withDeadline } from '../lib/deadline.ts';
+import type { RedisClient } from '../lib/redis-client.ts';
 import { catalog, queueNames, type QueueName, type TaskName, type TaskPayload } from './catalog.ts';
-
-/**
- * Redis for the API fails fast (no offline queue: a request gets 503 at once); workers' Redis
- * waits out outages (`maxRetriesPerRequest: null`, as BullMQ requires for blocking calls).
- */
-export function createRedis(url: string, role: 'api' | 'worker'): Redis {
-  return role === 'api'
-    ? new Redis(url, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2000,
-        retryStrategy: (times) => Math.min(times * 200, 2000),
-      })
-    : new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
-}
+import { queuePrefixOf, type RedisConfig } from './redis.ts';
 
 export interface Queues {
   enqueue<N extends TaskName>(
@@ -32,7 +18,11 @@ export interface Queues {
 }
 
 /** Redis calls of a request must fail fast: BullMQ would otherwise wait for a connection. */
-async function whileConnected<T>(connection: Redis, work: () => Promise<T>, ms = 5000): Promise<T> {
+async function whileConnected<T>(
+  connection: RedisClient,
+  work: () => Promise<T>,
+  ms = 5000,
+): Promise<T> {
   if (connection.status !== 'ready') throw serviceUnavailable();
   return withDeadline(work(), ms, () => {
     throw serviceUnavailable();
@@ -40,13 +30,13 @@ async function whileConnected<T>(connection: Redis, work: () => Promise<T>, ms =
 }
 
 export function createQueues(
-  connection: Redis,
-  prefix: string,
+  connection: RedisClient,
+  redis: RedisConfig,
   onError?: (err: Error) => void,
 ): Queues {
   const queues = new Map<QueueName, Queue>(
     queueNames.map((q) => {
-      const queue = new Queue(q, { connection, prefix });
+      const queue = new Queue(q, { connection, prefix: queuePrefixOf(redis, q) });
       queue.on('error', (err) => onError?.(err));
       return [q, queue];
     }),

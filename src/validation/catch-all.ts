@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis-client.ts';
 import type { Logger } from 'pino';
 
 /**
@@ -14,7 +14,7 @@ export class CatchAllMemory {
   private readonly local = new Map<string, { value: boolean; expires: number }>();
 
   constructor(
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     private readonly prefix: string,
     private readonly logger: Logger,
   ) {}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis-client.ts';
 import type { Logger } from 'pino';
 
 /**
@@ -104,7 +104,7 @@ export class RedisConnectionLimiter implements ConnectionLimiter {
   private readonly fallback: LocalConnectionLimiter;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly max: number,
     private readonly logger: Logger,
     options: RedisLimiterOptions = {},
@@ -200,7 +200,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export function createConnectionLimiter(
-  redis: Redis | null,
+  redis: RedisClient | null,
   max: number,
   logger: Logger,
   options?: RedisLimiterOptions,

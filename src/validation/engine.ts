@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis-client.ts';
 import type { Logger } from 'pino';
 import { withDeadline } from '../lib/deadline.ts';
 import { CatchAllMemory } from './catch-all.ts';
@@ -38,7 +38,7 @@ const DEFAULT_PACING = { baseMs: 60_000, maxMs: 3_600_000 };
 
 export interface EngineDeps {
   /** Shares the per-host connection limit and catch-all results across processes; null: in-process. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   logger: Logger;
   /** Prefix of the engine's Redis keys (default `mailsift:`; tests use a unique one). */
   keyPrefix?: string;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis-client.ts';
 import type { Logger } from 'pino';
 import { THROTTLING } from './classify-text.ts';
 import type { SmtpReply } from './smtp-reply.ts';
@@ -9,8 +9,8 @@ import type { SmtpReply } from './smtp-reply.ts';
  * that provider's hosts for a while, doubling the pause each time the provider throttles again
  * soon after (exponential backoff), so that the fleet backs off instead of hammering it.
  *
- * Redis (shared by every worker): `<prefix><key>` holds the current pause (PX = its length) and
- * `<prefix>level:<key>` how many pauses in a row (forgotten once the provider stayed quiet for
+ * Redis (shared by every worker): `<prefix>{<key>}` holds the current pause (PX = its length) and
+ * `<prefix>level:{<key>}` how many pauses in a row (forgotten once the provider stayed quiet for
  * the longest pause, or four times the last one, so it starts again from the base pause). Without Redis, or when
  * Redis fails, the same state lives in the process.
  */
@@ -56,17 +56,27 @@ export class ProviderPacer {
   private readonly local = new Map<string, { until: number; level: number; levelUntil: number }>();
 
   constructor(
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     private readonly prefix: string,
     private readonly settings: PacingSettings,
     private readonly logger: Logger,
   ) {}
 
+  // Both keys of a provider carry it as a hash tag: PAUSE_SCRIPT touches the two at once, which a
+  // Redis Cluster allows only within one slot.
+  private pauseKey(key: string): string {
+    return `${this.prefix}{${key}}`;
+  }
+
+  private levelKey(key: string): string {
+    return `${this.prefix}level:{${key}}`;
+  }
+
   /** How long probes to `key` must still wait (0: go ahead). */
   async pausedFor(key: string): Promise<number> {
     if (this.redis) {
       try {
-        const ttl = await this.redis.pttl(this.prefix + key);
+        const ttl = await this.redis.pttl(this.pauseKey(key));
         return ttl > 0 ? ttl : 0;
       } catch (err) {
         this.logger.warn({ err, key }, 'provider pause lookup in redis failed; using this process');
@@ -85,8 +95,8 @@ export class ProviderPacer {
           await this.redis.eval(
             PAUSE_SCRIPT,
             2,
-            this.prefix + key,
-            `${this.prefix}level:${key}`,
+            this.pauseKey(key),
+            this.levelKey(key),
             baseMs,
             maxMs,
           ),

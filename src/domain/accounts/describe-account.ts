@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis-client.ts';
 import type { Config } from '../../config/env.ts';
 import type { Db } from '../../data/db.ts';
 import { balanceOf } from '../billing/wallet.ts';
@@ -7,7 +7,7 @@ import type { AuthContext } from './authenticate.ts';
 
 /** The account behind the presented key, its wallet and its usage against the plan's limits. */
 export async function describeAccount(
-  deps: { db: Db; redis: Redis; config: Config },
+  deps: { db: Db; redis: RedisClient; config: Config },
   auth: AuthContext,
 ) {
   const [remainingCredits, usage] = await Promise.all([

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { countInput, type InputCount } from './count-input.ts';
 import type { Readable } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis-client.ts';
 import type pg from 'pg';
 import type { Config } from '../../config/env.ts';
 import type { Database } from '../../data/db.ts';
@@ -40,7 +40,7 @@ export type CreateJobInput = CommonInput &
 export interface CreateJobDeps {
   db: Database;
   /** Usage counters: the monthly quota, a test key's daily allowance. */
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   config: Config;
   logger: Logger;

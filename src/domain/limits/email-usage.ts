@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis-client.ts';
 import type { Config } from '../../config/env.ts';
 import {
   consumeCounters,
@@ -23,14 +23,14 @@ import { dayStamp, monthStamp, nextMidnightUtc, nextMonthUtc, ttlUntil } from '.
  */
 
 export interface EmailUsageDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** config.redis.queuePrefix: namespaces the counters. */
   prefix: string;
   testDailyLimit: number;
 }
 
 /** The usage counters of a process's deps (API or CLI). */
-export function emailUsageDeps(deps: { redis: Redis; config: Config }): EmailUsageDeps {
+export function emailUsageDeps(deps: { redis: RedisClient; config: Config }): EmailUsageDeps {
   return {
     redis: deps.redis,
     prefix: deps.config.redis.queuePrefix,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis-client.ts';
 import { admitRequest, limitKeys } from '../../data/limits.store.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { dailyLimitError } from '../billing/quota.ts';
@@ -28,7 +28,7 @@ export interface Admission {
  * counted. Throws only when Redis is unreachable (the caller answers 503).
  */
 export async function admitApiRequest(
-  deps: { redis: Redis; prefix: string },
+  deps: { redis: RedisClient; prefix: string },
   auth: AuthContext,
   now = new Date(),
 ): Promise<Admission> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis-client.ts';
 import type { Config } from '../../config/env.ts';
 import type { Database } from '../../data/db.ts';
 import { upsertEmailFacts } from '../../data/email-facts.repository.ts';
@@ -14,7 +14,7 @@ import { emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
 
 export interface ValidateDeps {
   db: Database;
-  redis: Redis;
+  redis: RedisClient;
   config: Config;
   verifier: Verifier;
   logger: Logger;

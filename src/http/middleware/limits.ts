@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis-client.ts';
 import { admitApiRequest } from '../../domain/limits/request-limits.ts';
 import { authOf } from '../context.ts';
 
@@ -9,7 +9,7 @@ import { authOf } from '../context.ts';
  * the error middleware answers 503 (we do not let traffic through unmetered).
  */
 export function requestLimits(deps: {
-  redis: Redis;
+  redis: RedisClient;
   config: { redis: { queuePrefix: string } };
 }): RequestHandler {
   const store = { redis: deps.redis, prefix: deps.config.redis.queuePrefix };

@@ -172,7 +172,7 @@ describe('pacing per provider', () => {
     expect(first).toMatchObject({ status: 'unknown', temporary: true });
     expect(first.checks.smtp).toMatchObject({ code: 421 });
     expect(gmail.sessions).toBe(1);
-    const key = `${f.keyPrefix}smtp:pause:service:google`;
+    const key = `${f.keyPrefix}smtp:pause:{service:google}`;
     expect(await redis.pttl(key)).toBeGreaterThan(0);
 
     const other = await second.verify('bob@thr-b.test', LIVE);

@@ -25,7 +25,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
   const log = logger ?? createLogger(config.log.level, { role });
   const db = createDatabase(config.db.url);
   const redis = createRedis(config.redis, role);
-  redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error'));
+  redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
   const queues = createQueues(redis, config.redis, (err) =>
     log.debug({ err: err.message }, 'queue connection error'),
   );

@@ -56,7 +56,9 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
   // Aborted at the shutdown deadline: running chunks stop and hand their work back.
   const stop = new AbortController();
   const connection = createRedis(deps.config.redis, 'worker');
-  connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'worker redis error'));
+  connection.on('error', (err: Error) =>
+    deps.logger.debug({ err: err.message }, 'worker redis error'),
+  );
   // While Postgres or Redis is unreachable the workers take no tasks, and a task that failed
   // for that reason goes back to the queue as it was: an outage is not the task's fault.
   const guard = watchDependencies(deps.db, connection, deps.logger);

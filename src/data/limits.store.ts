@@ -149,7 +149,11 @@ export async function consumeCounters(
   return { ok: ok === 1, used: used! };
 }
 
-export async function releaseCounters(redis: RedisClient, keys: string[], n: number): Promise<void> {
+export async function releaseCounters(
+  redis: RedisClient,
+  keys: string[],
+  n: number,
+): Promise<void> {
   await run(redis, 'RELEASE', keys, [n]);
 }
 

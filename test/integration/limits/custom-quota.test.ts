@@ -153,5 +153,5 @@ describe('an operator gives an account its own monthly quota (custom plan)', () 
     const missing = cli(['set-plan', 'acct_nope', '--monthly-quota', '5']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('NOT_FOUND');
-  });
+  }, 240_000); // four CLI processes, each compiling on start: slow on a loaded machine
 });

@@ -2,6 +2,32 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const routeFiles = {
+  group: ['**/*.routes.ts'],
+  message: 'Route files are mounted by src/app.ts only; shared code lives beside them.',
+};
+
+/**
+ * One folder's import rule. Type-only imports stay allowed (the layers may share types). The
+ * last block that matches a file sets its rule, so each block carries the route-file rule too.
+ */
+function layer(files, { paths = [], patterns = [] }, opts = {}) {
+  const all = opts.routesAllowed ? patterns : [...patterns, routeFiles];
+  return {
+    files,
+    ignores: opts.ignores ?? [],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: paths.map((p) => ({ ...p, allowTypeImports: true })),
+          patterns: all.map((p) => ({ ...p, allowTypeImports: true })),
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -36,6 +62,50 @@ export default tseslint.config(
       '@typescript-eslint/only-throw-error': 'off',
     },
   },
+  // The layers (ARCHITECTURE.md): http/ and workers/ reach the database only through domain/
+  // (types may be shared); domain/ speaks no HTTP and no BullMQ; validation/ is the engine and
+  // knows nothing of storage, queues or the domain; only src/app.ts mounts route files.
+  layer(
+    ['src/**/*.ts', 'workers/**/*.ts', 'cli/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    {},
+    {
+      ignores: ['src/app.ts'],
+    },
+  ),
+  layer(['src/http/**/*.ts', 'workers/**/*.ts'], {
+    patterns: [
+      {
+        group: ['**/data/**', '**/generated/**'],
+        message: 'Go through src/domain/ (types only here).',
+      },
+    ],
+  }),
+  layer(
+    ['src/http/routes/**/*.ts'],
+    {
+      patterns: [
+        {
+          group: ['**/data/**', '**/generated/**'],
+          message: 'Go through src/domain/ (types only here).',
+        },
+      ],
+    },
+    { routesAllowed: true },
+  ),
+  layer(['src/domain/**/*.ts'], {
+    paths: [
+      { name: 'express', message: 'domain/ speaks no HTTP: throw a DomainError.' },
+      { name: 'bullmq', message: 'domain/ speaks no BullMQ: throw a PermanentTaskError.' },
+    ],
+  }),
+  layer(['src/validation/**/*.ts'], {
+    patterns: [
+      {
+        group: ['**/data/**', '**/queue/**', '**/domain/**', '**/http/**'],
+        message: 'validation/ is the engine: it takes what it needs as arguments.',
+      },
+    ],
+  }),
   {
     // Tests read JSON bodies of the API as they come; typing every one adds nothing.
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -1,7 +1,14 @@
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { ZodError } from 'zod';
 import type { Deps } from '../src/deps.ts';
-import { catalog, queueNames, type QueueName, type TaskName } from '../src/queue/catalog.ts';
+import { PermanentTaskError } from '../src/domain/errors.ts';
+import {
+  catalog,
+  queueNames,
+  type QueueName,
+  type TaskName,
+  type TaskPayload,
+} from '../src/queue/catalog.ts';
 import { tasksHandedBack } from '../src/lib/metrics.ts';
 import { createRedis, queuePrefixOf } from '../src/queue/redis.ts';
 import { watchDependencies } from './outage-guard.ts';
@@ -15,7 +22,10 @@ import { startWebhookSweeper } from './webhook-sweeper.ts';
 /** After the shutdown deadline: how long aborted tasks get to hand themselves back. */
 const HAND_BACK_MS = 1500;
 
-type Processor = (data: unknown, signal?: AbortSignal) => Promise<unknown>;
+/** Each task's handler gets its payload parsed by the catalog's schema, typed accordingly. */
+export type Processors = {
+  [N in TaskName]: (payload: TaskPayload<N>, signal: AbortSignal) => Promise<unknown>;
+};
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -27,8 +37,8 @@ export interface WorkerOptions {
   sweepJobs?: boolean;
 }
 
-/** One processor per catalog entry: checked at start so a task can never go unprocessed. */
-function processors(deps: Deps): Record<TaskName, Processor> {
+/** One processor per catalog entry: checked when compiled, and at start. */
+function processors(deps: Deps): Processors {
   return {
     'ingest-job': ingestJobProcessor(deps),
     'validate-chunk': validateChunkProcessor(deps),
@@ -46,6 +56,18 @@ async function handBack(job: Job, token: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Parses the payload once, by the catalog's schema, and hands it to the task's processor. */
+function dispatch<N extends TaskName>(
+  table: Processors,
+  name: N,
+  data: unknown,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const payload = catalog[name].payload.parse(data) as TaskPayload<N>;
+  const run: Processors[N] = table[name];
+  return run(payload, signal);
 }
 
 export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
@@ -66,13 +88,14 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
     const worker = new Worker(
       queue,
       async (job: Job, token?: string, signal?: AbortSignal) => {
-        const run = table[job.name as TaskName];
-        if (!run) throw new UnrecoverableError(`unknown task ${job.name}`);
+        if (!(job.name in catalog)) throw new UnrecoverableError(`unknown task ${job.name}`);
         try {
-          return await run(job.data, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+          const ends = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+          return await dispatch(table, job.name as TaskName, job.data, ends);
         } catch (err) {
           // A payload that does not parse will never parse: do not retry it.
           if (err instanceof ZodError) throw new UnrecoverableError(`bad payload: ${err.message}`);
+          if (err instanceof PermanentTaskError) throw new UnrecoverableError(err.message);
           // Cut short by our own shutdown: hand the task back to the queue as it was. A failure
           // would use up one of its attempts, and enough restarts would fail a healthy job.
           if (stop.signal.aborted && token && (await handBack(job, token))) {
@@ -109,7 +132,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
       );
       const final =
         job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
-      if (final && (job.name === 'ingest-job' || job.name === 'validate-chunk')) {
+      if (final && job.name in catalog && catalog[job.name as TaskName].endsJobOnFailure) {
         // The job cannot complete: end it as failed, through a task of its own (retried).
         const { jobId } = job.data as { jobId: string };
         deps.queues

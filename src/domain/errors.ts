@@ -32,6 +32,14 @@ export const errorCodes = [
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
+/**
+ * A task that can never succeed, however often it is retried (its stored input is damaged, say):
+ * the worker fails it for good at once. Domain code throws this; only workers/ speak BullMQ.
+ */
+export class PermanentTaskError extends Error {
+  override name = 'PermanentTaskError';
+}
+
 export class DomainError extends Error {
   override name = 'DomainError';
   constructor(

@@ -16,6 +16,7 @@ export const catalog = {
     payload: z.object({ jobId: z.string() }),
     jobId: (p: { jobId: string }) => `ingest-${p.jobId}`,
     options: { attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
+    endsJobOnFailure: true,
   },
   'validate-chunk': {
     queue: 'chunks',
@@ -49,6 +50,7 @@ export const catalog = {
             `${p.jobId}-r${p.retry.attempt}w${p.retry.waits}-${p.chunk}-${p.retry.idx[0]}`
           : `${p.jobId}-r${p.retry.attempt}-${p.chunk}`,
     options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+    endsJobOnFailure: true,
   },
   /**
    * Ends a job as failed once one of its tasks failed for good. A task of its own, so that
@@ -59,12 +61,14 @@ export const catalog = {
     payload: z.object({ jobId: z.string(), reason: z.string() }),
     jobId: (p: { jobId: string }) => `fail-${p.jobId}`,
     options: { attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
+    endsJobOnFailure: false,
   },
   'purge-job': {
     queue: 'jobs',
     payload: z.object({ jobId: z.string() }),
     jobId: (p: { jobId: string }) => `purge-${p.jobId}`,
     options: { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+    endsJobOnFailure: false,
   },
   'deliver-webhook': {
     queue: 'webhooks',
@@ -78,6 +82,7 @@ export const catalog = {
       (p.attempt ?? 1) > 1 ? `webhook-${p.eventId}-a${p.attempt}` : `webhook-${p.eventId}`,
     // These retries cover our own failures (the database); the receiver's are the attempts above.
     options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+    endsJobOnFailure: false,
   },
 } as const satisfies Record<
   string,
@@ -86,6 +91,8 @@ export const catalog = {
     payload: z.ZodType;
     jobId: (p: never) => string;
     options: JobsOptions;
+    /** Failing for good (attempts spent, or unrecoverable) ends the task's job as failed. */
+    endsJobOnFailure: boolean;
   }
 >;
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { buildApp } from '../../src/app.ts';
-import { uploadDirOf } from '../../src/http/routes/jobs.routes.ts';
+import { uploadDirOf } from '../../src/http/upload-dir.ts';
 import { loadConfig, type Config } from '../../src/config/env.ts';
 import { createDeps, type Deps } from '../../src/deps.ts';
 import { createAccount } from '../../src/domain/accounts/manage-accounts.ts';

@@ -1,8 +1,8 @@
 import type { Deps } from '../../src/deps.ts';
 import { deliverWebhookEvent } from '../../src/domain/webhooks/deliver-event.ts';
-import { catalog } from '../../src/queue/catalog.ts';
+import type { Processors } from '../start-workers.ts';
 
-export const deliverWebhookProcessor = (deps: Deps) => async (data: unknown) => {
-  const { eventId, attempt } = catalog['deliver-webhook'].payload.parse(data);
-  return deliverWebhookEvent(deps, { eventId, attempt });
-};
+export const deliverWebhookProcessor =
+  (deps: Deps): Processors['deliver-webhook'] =>
+  ({ eventId, attempt }) =>
+    deliverWebhookEvent(deps, { eventId, attempt });

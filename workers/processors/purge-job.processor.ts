@@ -1,8 +1,8 @@
 import type { Deps } from '../../src/deps.ts';
-import { purgeJobData } from '../../src/data/results.repository.ts';
-import { catalog } from '../../src/queue/catalog.ts';
+import { purgeDeletedJob } from '../../src/domain/jobs/delete-job.ts';
+import type { Processors } from '../start-workers.ts';
 
-export const purgeJobProcessor = (deps: Deps) => async (data: unknown) => {
-  const { jobId } = catalog['purge-job'].payload.parse(data);
-  await purgeJobData(deps.db.prisma, jobId);
-};
+export const purgeJobProcessor =
+  (deps: Deps): Processors['purge-job'] =>
+  ({ jobId }) =>
+    purgeDeletedJob(deps, jobId);

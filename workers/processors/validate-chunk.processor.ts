@@ -1,6 +1,8 @@
 import type { Deps } from '../../src/deps.ts';
 import { processChunk } from '../../src/domain/jobs/process-chunk.ts';
-import { catalog } from '../../src/queue/catalog.ts';
+import type { Processors } from '../start-workers.ts';
 
-export const validateChunkProcessor = (deps: Deps) => async (data: unknown, signal?: AbortSignal) =>
-  processChunk(deps, catalog['validate-chunk'].payload.parse(data), signal);
+export const validateChunkProcessor =
+  (deps: Deps): Processors['validate-chunk'] =>
+  (payload, signal) =>
+    processChunk(deps, payload, signal);

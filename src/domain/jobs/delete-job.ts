@@ -37,3 +37,8 @@ export async function deleteJob(
     await purgeJobData(prisma, jobId);
   }
 }
+
+/** The background half of a deletion (the `purge-job` task): the job's rows, results and upload go. */
+export async function purgeDeletedJob(deps: { db: Database }, jobId: string): Promise<void> {
+  await purgeJobData(deps.db.prisma, jobId);
+}

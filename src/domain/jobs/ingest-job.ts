@@ -1,7 +1,7 @@
-import { UnrecoverableError } from 'bullmq';
 import type { Database } from '../../data/db.ts';
 import { openJobRowsCopy } from '../../data/job-rows.writer.ts';
 import { readUpload } from '../../data/job-uploads.repository.ts';
+import { PermanentTaskError } from '../errors.ts';
 import { openInput, RowNumberer, type InputSource } from './job-input.ts';
 
 /**
@@ -76,7 +76,7 @@ export async function ingestJob(deps: { db: Database }, jobId: string): Promise<
     }
     if (numberer.total !== job.total) {
       // The same rules counted the input at creation: a mismatch means the stored input is damaged.
-      throw new UnrecoverableError(
+      throw new PermanentTaskError(
         `ingest found ${numberer.total} rows, the job says ${job.total}`,
       );
     }

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -28,11 +27,7 @@ import {
   listJobsQuery,
   resultsQuery,
 } from '../schemas/jobs.schemas.ts';
-
-/** Where uploads stream to; each file is removed when its request ends, however it ends. */
-export function uploadDirOf(deps: Pick<Deps, 'config'>): string {
-  return path.join(deps.config.jobs.uploadDir, 'mailsift-uploads');
-}
+import { uploadDirOf } from '../upload-dir.ts';
 
 function jobBody(deps: Deps): RequestHandler {
   const dir = uploadDirOf(deps);

@@ -1,7 +1,24 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
+import { packUpload } from '../../data/job-uploads.repository.ts';
 import { openCsvEmails } from './csv-reader.ts';
 import { openInput, RowCounter, type JobLayout } from './job-input.ts';
+
+/**
+ * The work done on an upload while it arrived (see http/middleware/upload-storage.ts): its
+ * count, which assumed the `email_column` sent before the file, and its bytes packed for storage.
+ */
+export interface UploadWork {
+  emailColumn: string | number | undefined;
+  result: Promise<InputCount>;
+  /** undefined when packing failed: the job then stores the file from disk. */
+  packed: Promise<Buffer[] | undefined>;
+}
+
+/** Packs upload bytes for storage as they arrive (gzip runs on libuv's threads). */
+export function packUploadBytes(bytes: Readable): Promise<Buffer[] | undefined> {
+  return packUpload(bytes).catch(() => undefined);
+}
 
 export interface InputCount {
   layout: JobLayout;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { countInput, type InputCount } from './count-input.ts';
+import { countInput, type InputCount, type UploadWork } from './count-input.ts';
 import type { Readable } from 'node:stream';
 import type { RedisClient } from '../../lib/redis-client.ts';
 import type pg from 'pg';
@@ -31,8 +31,8 @@ export type CreateJobInput = CommonInput &
         source: 'csv_file';
         filePath: string;
         emailColumn?: string | number;
-        /** A count made while the file was uploaded, with the email_column it assumed. */
-        counted?: { emailColumn: string | number | undefined; result: Promise<InputCount> };
+        /** The count made while the file was uploaded, and its bytes packed for storage. */
+        counted?: UploadWork;
       }
     | { source: 'emails'; emails: string[] }
   );
@@ -131,7 +131,8 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
       // Credits before the input is stored: a 402 costs no upload.
       if (reserve > 0) await reserveCredits(client, auth.accountId, jobId, reserve);
       const started = performance.now();
-      await storeUpload(client, jobId, inputBytes(input));
+      const packed = input.source === 'csv_file' ? await input.counted?.packed : undefined;
+      await storeUpload(client, jobId, packed ?? inputBytes(input));
       deps.logger.debug({ jobId, ms: Math.round(performance.now() - started) }, 'input stored');
       await client.query('COMMIT');
     } catch (err) {

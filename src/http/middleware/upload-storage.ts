@@ -5,23 +5,19 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Request } from 'express';
 import type multer from 'multer';
-import { countInput, type InputCount } from '../../domain/jobs/count-input.ts';
+import { countInput, packUploadBytes, type UploadWork } from '../../domain/jobs/count-input.ts';
 import { emailColumnOf } from '../schemas/jobs.schemas.ts';
 
-export interface CountedFile {
-  emailColumn: string | number | undefined;
-  result: Promise<InputCount>;
-}
-
-/** The count started while the upload arrived, if any (see countingDiskStorage). */
-export function countedUpload(req: Request): CountedFile | undefined {
-  return (req as Request & { counted?: CountedFile }).counted;
+/** The work started while the upload arrived, if any (see countingDiskStorage). */
+export function countedUpload(req: Request): UploadWork | undefined {
+  return (req as Request & { counted?: UploadWork }).counted;
 }
 
 /**
  * multer storage that streams the file to disk and, on the same bytes as they arrive, counts it
- * (CSV checks, rows, unique and billable addresses), so a large upload is counted by the time it
- * has landed. The count assumes the `email_column` field sent before the file; if the field
+ * (CSV checks, rows, unique and billable addresses) and packs it for storage (gzip, on libuv's
+ * threads, so on the other core), so a large upload is counted and packed by the time it has
+ * landed. The count assumes the `email_column` field sent before the file; if the field
  * comes after it, the job counts again from disk.
  */
 export function countingDiskStorage(dir: string, maxRows: number): multer.StorageEngine {
@@ -37,7 +33,9 @@ export function countingDiskStorage(dir: string, maxRows: number): multer.Storag
       // A count that fails early (not CSV, too many rows) stops reading: let the upload go on to
       // disk regardless; the failure is reported when the job is created.
       result.catch(() => counter.resume());
-      (req as Request & { counted?: CountedFile }).counted = { emailColumn, result };
+      const packer = new PassThrough({ highWaterMark: 1 << 20 });
+      const packed = packUploadBytes(packer);
+      (req as Request & { counted?: UploadWork }).counted = { emailColumn, result, packed };
       let size = 0;
       let settled = false;
       // multer removes only files whose engine reported success: after a failure (the client
@@ -48,9 +46,11 @@ export function countingDiskStorage(dir: string, maxRows: number): multer.Storag
         if (settled) return;
         settled = true;
         file.stream.unpipe(counter);
+        file.stream.unpipe(packer);
         file.stream.unpipe(out);
         file.stream.resume();
         counter.destroy(err);
+        packer.destroy(err);
         const remove = () => {
           unlink(target).then(
             () => cb(err),
@@ -65,6 +65,7 @@ export function countingDiskStorage(dir: string, maxRows: number): multer.Storag
       };
       file.stream.on('data', (chunk: Buffer) => (size += chunk.length));
       file.stream.pipe(counter);
+      file.stream.pipe(packer);
       file.stream.pipe(out);
       file.stream.on('error', fail);
       out.on('error', fail);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHECK_COLUMNS, type CheckColumn } from '../../domain/jobs/export-results.ts';
 import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
-import type { InputCount } from '../../domain/jobs/count-input.ts';
+import type { UploadWork } from '../../domain/jobs/count-input.ts';
 import type { CreateJobInput } from '../../domain/jobs/create-job.ts';
 import { isJobId } from '../../domain/jobs/read-jobs.ts';
 
@@ -148,7 +148,7 @@ export function jobInputFromMultipart(
   file: { path: string } | undefined,
   idempotencyKey: string | null,
   maxEmails: number,
-  counted?: { emailColumn: string | number | undefined; result: Promise<InputCount> },
+  counted?: UploadWork,
 ): CreateJobInput {
   const b: JobFields = body ?? {};
   const hasEmails = b.emails !== undefined;

@@ -3,6 +3,7 @@ import Papa from 'papaparse';
 import { invalidCsv, validationError } from '../errors.ts';
 import { breaksBetween, scanRows, type ScanOptions } from './csv-scan.ts';
 import { detectEmailColumn } from './email-column.ts';
+import { SAVE_AS_UTF8, toUtf8 } from './text-encoding.ts';
 
 export interface CsvLayout {
   delimiter: string;
@@ -107,7 +108,7 @@ export function utf8Decoder(): Transform {
         }
       } catch {
         const line = linesBefore + badUtf8Offset(withCarry(), state.cr) + 1;
-        return done(invalidCsv('The file is not UTF-8 text.', line));
+        return done(invalidCsv(`The file is not UTF-8 text. ${SAVE_AS_UTF8}`, line));
       }
       carry = incompleteTail(chunk.length >= 4 ? chunk : withCarry());
       linesBefore += breaksIn(chunk, state);
@@ -119,7 +120,7 @@ export function utf8Decoder(): Transform {
         done(null, decoder.decode());
       } catch {
         // The file ends inside a character: that is on its last line.
-        done(invalidCsv('The file is not UTF-8 text.', linesBefore + 1));
+        done(invalidCsv(`The file is not UTF-8 text. ${SAVE_AS_UTF8}`, linesBefore + 1));
       }
     },
   });
@@ -325,10 +326,24 @@ export function chooseLayout(
   );
 }
 
-/** Decodes CSV bytes and reads the first 64 KB of text, from which delimiter and newline are told. */
-async function readHead(bytes: Readable): Promise<{ head: string; rest: AsyncIterator<string> }> {
+/** Excel's first line naming the delimiter (`sep=;`), sometimes quoted by other programs. */
+const SEP_LINE = /^"?sep=([^\r\n"])"?(?:\r\n|\n|\r)/i;
+
+/**
+ * Decodes CSV bytes (any encoding text-encoding.ts reads, to UTF-8) and reads the first 64 KB of
+ * text, from which delimiter and newline are told. Excel's `sep=;` first line is taken off the
+ * text: it names the delimiter (`sep`) and is neither the header nor a row; `breaksBefore`
+ * counts it, so errors still name the file's own lines.
+ */
+async function readHead(bytes: Readable): Promise<{
+  head: string;
+  rest: AsyncIterator<string>;
+  sep: string | null;
+  breaksBefore: number;
+}> {
   const decoded = pipeline(
     bytes,
+    toUtf8(),
     utf8Decoder(),
     () => undefined,
   ) as unknown as AsyncIterable<string>;
@@ -339,8 +354,10 @@ async function readHead(bytes: Readable): Promise<{ head: string; rest: AsyncIte
     if (next.done) break;
     head += next.value;
   }
-  if (head.trim() === '') throw invalidCsv('The file is empty.');
-  return { head, rest };
+  const sep = SEP_LINE.exec(head);
+  if (sep) head = head.slice(sep[0].length);
+  if (head.trim() === '') throw invalidCsv(sep ? 'The file holds no rows.' : 'The file is empty.');
+  return { head, rest, sep: sep?.[1] ?? null, breaksBefore: sep ? 1 : 0 };
 }
 
 async function* textOf(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
@@ -357,9 +374,9 @@ export async function openCsv(
   bytes: Readable,
   o: { emailColumn?: string | number; layout?: CsvLayout } = {},
 ): Promise<{ layout: CsvLayout; batches: AsyncGenerator<string[][]> }> {
-  const { head, rest } = await readHead(bytes);
-  const delimiter = o.layout?.delimiter ?? detectDelimiter(head);
-  const rows = parseRows(textOf(head, rest), delimiter, detectNewline(head));
+  const { head, rest, sep, breaksBefore } = await readHead(bytes);
+  const delimiter = o.layout?.delimiter ?? sep ?? detectDelimiter(head);
+  const rows = parseRows(textOf(head, rest), delimiter, detectNewline(head), breaksBefore);
 
   if (o.layout) {
     const layout = o.layout;
@@ -418,12 +435,14 @@ async function* scanBatches(
   scan: ScanOptions,
   /** Whole rows to read at most while `scan.column` is -1 (the sample). */
   wholeRows: number,
+  /** Line breaks of the file before `head` (an Excel `sep=` line). */
+  breaksBefore = 0,
 ): AsyncGenerator<(string | string[])[]> {
   let text = head;
   let pos = 0;
   let final = false;
   /** Line breaks before `text[pos]`, and whether the text before it ended with CR. */
-  let breaks = 0;
+  let breaks = breaksBefore;
   let cr = false;
   let whole = 0;
   for (;;) {
@@ -467,14 +486,14 @@ export async function openCsvEmails(
   bytes: Readable,
   o: { emailColumn?: string | number } = {},
 ): Promise<{ layout: CsvLayout; emails: AsyncGenerator<string[]> }> {
-  const { head, rest } = await readHead(bytes);
+  const { head, rest, sep, breaksBefore } = await readHead(bytes);
   const scan: ScanOptions = {
-    delimiter: detectDelimiter(head),
+    delimiter: sep ?? detectDelimiter(head),
     newline: detectNewline(head),
     column: -1,
   };
   // One row more than the sample, to tell a lone header from a header with rows.
-  const batches = scanBatches(head, rest, scan, SAMPLE_ROWS + 1);
+  const batches = scanBatches(head, rest, scan, SAMPLE_ROWS + 1, breaksBefore);
   const read: string[][] = [];
   while (read.length <= SAMPLE_ROWS) {
     const next = await batches.next();

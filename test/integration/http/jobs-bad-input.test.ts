@@ -69,8 +69,17 @@ const cases: Case[] = [
     'INVALID_CSV',
   ],
   [
-    'a file that is not UTF-8',
-    () => csvForm(Buffer.from('name,email\nJos\xe9,j@x.com\n', 'latin1')),
+    'a file in an encoding mailsift does not read (Windows-1251)',
+    () =>
+      csvForm(
+        Buffer.from(
+          'Имя;Email\r\nИван Петров;ivan@example.ru\r\nМария Смирнова;maria@example.ru\r\n'
+            .split('')
+            .map((c) =>
+              c.charCodeAt(0) >= 0x410 ? c.charCodeAt(0) - 0x410 + 0xc0 : c.charCodeAt(0),
+            ),
+        ),
+      ),
     {},
     400,
     'INVALID_CSV',

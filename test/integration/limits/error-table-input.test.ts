@@ -59,17 +59,23 @@ describe('400: the request itself is wrong', () => {
 
   // INVALID_CSV's `line` is the physical line of the file (1-based): blank lines and the lines
   // inside a quoted field count, so a client can open the file at the line named.
-  it('when the upload is not UTF-8 text, then INVALID_CSV names the line of the first bad byte', async () => {
-    const latin1 = new Uint8Array([
-      ...Buffer.from('email,name\n\na@example.com,"two\nlines"\nzo'),
-      0xe9, // é in Latin-1: not UTF-8
-      ...Buffer.from('@example.com,x\nb@example.com,y\n'),
+  it('when the upload is in an encoding mailsift does not read, then INVALID_CSV names the line of its first non-ASCII character', async () => {
+    // Windows-1251 (Cyrillic) on line 5; a Windows-1252 file would be read (text-encoding.ts).
+    const cp1251 = (text: string) =>
+      [...text].map((c) =>
+        c.charCodeAt(0) >= 0x410 ? c.charCodeAt(0) - 0x410 + 0xc0 : c.charCodeAt(0),
+      );
+    const bytes = new Uint8Array([
+      ...Buffer.from('email,name\n\na@example.com,"two\nlines"\n'),
+      ...cp1251('b@example.com,Иван Петров\nc@example.com,Мария Смирнова\n'),
     ]);
     const res = await refused(h, acct.id, () =>
-      api(h.url, acct.live)('POST', '/v1/jobs', csvForm(latin1)),
+      api(h.url, acct.live)('POST', '/v1/jobs', csvForm(bytes)),
     );
     expectError(res, 400, 'INVALID_CSV', { line: 5 });
-    expect(res.json.error.message).toBe('The file is not UTF-8 text.');
+    expect(res.json.error.message).toMatch(
+      /^The file is not UTF-8 text: its first non-ASCII characters \(line 5\) look like [\w-]+, which mailsift does not read\. Save it as UTF-8 /,
+    );
   });
 
   it('when a quoted field is never closed, then INVALID_CSV names the line where it opens', async () => {

@@ -30,7 +30,12 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
     log.debug({ err: err.message }, 'queue connection error'),
   );
   const verifier = createVerifier(
-    { production: config.env === 'production', dns: config.dns, smtp: config.smtp },
+    {
+      production: config.env === 'production',
+      dns: config.dns,
+      smtp: config.smtp,
+      diagnostics: config.diagnostics,
+    },
     { redis, logger: log, keyPrefix: `${config.redis.queuePrefix}:` },
   );
   return {

@@ -1,6 +1,12 @@
 import os from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import {
+  parseProxies,
+  parseRoutes,
+  parseSourceAddresses,
+  type RouteConfig,
+} from '../validation/network-config.ts';
 
 /** Thrown when the environment does not describe a runnable service; names the variable. */
 export class ConfigError extends Error {
@@ -113,6 +119,34 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** A string parsed by `parse`, whose Error becomes the variable's issue. */
+const parsed = <T>(parse: (text: string) => T, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx): T => {
+      try {
+        return parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+/** A comma list of DNS names; `none` for an empty list. */
+const nameList = (fallback: string) =>
+  parsed((v) => {
+    if (v.trim().toLowerCase() === 'none') return [];
+    const names = v
+      .split(/[,\s]+/)
+      .map((s) => s.trim().toLowerCase().replace(/\.$/, ''))
+      .filter(Boolean);
+    for (const n of names)
+      if (!/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)+$/.test(n))
+        throw new Error(`"${n}" is not a domain name (use "none" for no names)`);
+    return names;
+  }, fallback);
+
 const fields = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(3000).pipe(z.number().max(65535, 'must be a port number')),
@@ -155,6 +189,15 @@ const fields = z.object({
     )
     .pipe(z.array(hostPort)),
   DNS_TIMEOUT_MS: int(5000, 1),
+  // Resolver canaries (docs/network.md): domains that must have MX records.
+  DNS_CANARY_DOMAINS: nameList('gmail.com,outlook.com,yahoo.com'),
+  DIAGNOSTICS_INTERVAL_MS: int(300000, 0),
+  DIAGNOSTICS_DNSBL_ZONES: nameList('zen.spamhaus.org,b.barracudacentral.org,bl.spamcop.net'),
+  SMTP_PROXIES: parsed(parseProxies, ''),
+  // Parsed in loadConfig, once the proxy names are known.
+  SMTP_ROUTES: z.string().default(''),
+  SMTP_SOURCE_ADDRESSES: parsed(parseSourceAddresses, ''),
+  SMTP_PROXY_MAX_CONNECTIONS: int(10, 1),
   SMTP_PORT: int(25, 1).pipe(z.number().max(65535, 'must be a port number')),
   SMTP_HELO_NAME: z.string().min(1).default(os.hostname()),
   SMTP_MAIL_FROM: z.string().min(3).optional(),
@@ -217,13 +260,21 @@ const schema = fields.superRefine((env, ctx) => {
 
 export type Env = z.infer<typeof schema>;
 
-function group(env: Env) {
+function group(env: Env, routes: RouteConfig[] = []) {
   return {
     env: env.NODE_ENV,
     http: { port: env.PORT, trustProxy: env.TRUST_PROXY, adminToken: env.ADMIN_TOKEN ?? null },
     db: { url: env.DATABASE_URL },
     redis: { ...redisTarget(env), queuePrefix: env.QUEUE_PREFIX },
-    dns: { servers: env.DNS_SERVERS, timeoutMs: env.DNS_TIMEOUT_MS },
+    dns: {
+      servers: env.DNS_SERVERS,
+      timeoutMs: env.DNS_TIMEOUT_MS,
+      canaries: env.DNS_CANARY_DOMAINS,
+    },
+    diagnostics: {
+      intervalMs: env.DIAGNOSTICS_INTERVAL_MS,
+      dnsblZones: env.DIAGNOSTICS_DNSBL_ZONES,
+    },
     smtp: {
       port: env.SMTP_PORT,
       heloName: env.SMTP_HELO_NAME,
@@ -236,6 +287,10 @@ function group(env: Env) {
       retryDelayMs: env.SMTP_RETRY_DELAY_MS,
       pacing: { baseMs: env.SMTP_PACING_BASE_MS, maxMs: env.SMTP_PACING_MAX_MS },
       pacingMaxWaits: env.SMTP_PACING_MAX_WAITS,
+      proxies: env.SMTP_PROXIES,
+      routes,
+      sourceAddresses: env.SMTP_SOURCE_ADDRESSES,
+      maxConnectionsPerProxy: env.SMTP_PROXY_MAX_CONNECTIONS,
     },
     webhooks: {
       allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
@@ -279,5 +334,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return group(parsed.data);
+  let routes: RouteConfig[];
+  try {
+    routes = parseRoutes(
+      parsed.data.SMTP_ROUTES,
+      new Set(parsed.data.SMTP_PROXIES.map((p) => p.name)),
+    );
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  SMTP_ROUTES: ${(err as Error).message}`);
+  }
+  return group(parsed.data, routes);
 }

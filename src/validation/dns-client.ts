@@ -9,6 +9,8 @@ import dnsPacket, { type Answer, type Packet } from 'dns-packet';
  * because node's dns.resolveMx() does not return TTLs, and the engine caches by TTL.
  */
 
+export type QueryType = 'MX' | 'A' | 'AAAA' | 'PTR';
+
 export type Rcode = 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL' | 'REFUSED' | 'OTHER';
 
 export interface DnsResponse {
@@ -53,7 +55,7 @@ export class DnsClient {
   }
 
   /** One question; resolves with the answer section and rcode, rejects with DnsTimeoutError. */
-  async query(name: string, type: 'MX' | 'A' | 'AAAA', signal?: AbortSignal): Promise<DnsResponse> {
+  async query(name: string, type: QueryType, signal?: AbortSignal): Promise<DnsResponse> {
     const deadline = Date.now() + this.options.timeoutMs;
     // Split the budget over the servers so a dead first server leaves time for the next.
     const per = Math.max(200, Math.floor(this.options.timeoutMs / this.servers.length));
@@ -88,7 +90,7 @@ function toResponse(p: Packet & { rcode?: string }): DnsResponse {
   };
 }
 
-function question(name: string, type: 'MX' | 'A' | 'AAAA'): Packet {
+function question(name: string, type: QueryType): Packet {
   return {
     type: 'query',
     id: randomInt(0, 65536), // RFC 5452 9.2: unpredictable ids against spoofed answers
@@ -113,7 +115,7 @@ function matches(q: Packet, r: Packet): boolean {
 function udpQuery(
   server: DnsServerAddress,
   name: string,
-  type: 'MX' | 'A' | 'AAAA',
+  type: QueryType,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<(Packet & { rcode?: string }) | null> {
@@ -154,7 +156,7 @@ function udpQuery(
 function tcpQuery(
   server: DnsServerAddress,
   name: string,
-  type: 'MX' | 'A' | 'AAAA',
+  type: QueryType,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<(Packet & { rcode?: string }) | null> {

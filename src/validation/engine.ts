@@ -3,7 +3,13 @@ import type { Logger } from 'pino';
 import { withDeadline } from '../lib/deadline.ts';
 import { CatchAllMemory } from './catch-all.ts';
 import { createConnectionLimiter } from './connection-limit.ts';
+import { DnsClient } from './dns-client.ts';
 import { DnsResolver, type DomainMail } from './dns.ts';
+import { DEFAULT_DNSBL_ZONES, runSelfCheck, type DiagnosticsReport } from './diagnostics.ts';
+import type { ProxyConfig, RouteConfig } from './network-config.ts';
+import { NetworkState } from './network-state.ts';
+import { ResolverHealth } from './resolver-health.ts';
+import { RouteTable } from './routes.ts';
 import { ProviderPacer } from './pacing.ts';
 import { probeDomain, type DomainProbe, type ProbeRules, type ProbeTarget } from './probe.ts';
 import { answeringService, detectServices, type DomainServices } from './providers.ts';
@@ -11,7 +17,7 @@ import { preloadLists } from './lists.ts';
 import { parseAddress } from './syntax.ts';
 import { preloadTypoTables } from './typo.ts';
 import { simulateTestVerdict } from './test-mode.ts';
-import type { Verdict, Verifier, VerifyOptions } from './types.ts';
+import type { NetworkWarning, Verdict, Verifier, VerifyOptions } from './types.ts';
 import { composeVerdict, factsOf, invalidSyntax, type AddressFacts } from './verdict.ts';
 
 export { assertProbeIdentity } from './identity.ts';
@@ -19,7 +25,14 @@ export { assertProbeIdentity } from './identity.ts';
 /** The part of src/config/env.ts's Config the engine reads. */
 export interface EngineConfig {
   production: boolean;
-  dns: { servers: string[]; timeoutMs: number };
+  dns: {
+    servers: string[];
+    timeoutMs: number;
+    /** Domains that must have MX (resolver-health.ts); absent or empty: no canaries. */
+    canaries?: string[];
+  };
+  /** DNS blocklists the self-check asks about each probing IP (default Spamhaus, Barracuda, SpamCop). */
+  diagnostics?: { dnsblZones?: string[] };
   smtp: {
     port: number;
     heloName: string;
@@ -31,6 +44,12 @@ export interface EngineConfig {
     pacing?: { baseMs: number; maxMs: number };
     /** Rejected RCPTs after which a session ends (default 5, see probe.ts). */
     maxRejectionsPerSession?: number;
+    /** SOCKS5 proxies, routes and source addresses (routes.ts, docs/network.md). */
+    proxies?: ProxyConfig[];
+    routes?: RouteConfig[];
+    sourceAddresses?: string[];
+    /** Sessions open through one proxy at once, fleet-wide (a proxy's max_connections wins). */
+    maxConnectionsPerProxy?: number;
   };
 }
 
@@ -52,7 +71,34 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
   const prefix = deps.keyPrefix ?? 'mailsift:';
   const logger = deps.logger.child({ component: 'verifier' });
   const dns = new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+  const dnsClient = new DnsClient({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+  const health = new ResolverHealth(dnsClient, { canaries: config.dns.canaries ?? [] });
+  const routes = new RouteTable({
+    heloName: config.smtp.heloName,
+    mailFrom: config.smtp.mailFrom,
+    proxies: config.smtp.proxies ?? [],
+    routes: config.smtp.routes ?? [],
+    sourceAddresses: config.smtp.sourceAddresses ?? [],
+  });
+  const network = new NetworkState();
+  const proxyLimiters = new Map(
+    (config.smtp.proxies ?? []).map((p) => [
+      p.name,
+      createConnectionLimiter(
+        deps.redis,
+        p.maxConnections ?? config.smtp.maxConnectionsPerProxy ?? 10,
+        logger,
+        { prefix: `${prefix}smtp:proxy:` },
+      ),
+    ]),
+  );
+  let lastReport: DiagnosticsReport | null = null;
   const probeDeps = {
+    proxyLimiter: (name: string) => {
+      const limiter = proxyLimiters.get(name);
+      if (!limiter) throw new Error(`no proxy named ${name}`);
+      return limiter;
+    },
     dns,
     limiter: createConnectionLimiter(deps.redis, config.smtp.maxConnectionsPerHost, logger, {
       prefix: `${prefix}smtp:conn:`,
@@ -70,7 +116,9 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
   /** What the provider table says about probing a domain (docs/providers.md). */
   function probeRules(services: DomainServices): ProbeRules {
     const s = answeringService(services);
+    const ids = [services.provider?.id, services.gateway?.id].filter((x): x is string => !!x);
     return {
+      route: (mx) => routes.routeFor(mx, ids),
       ...(s?.rcpt === 'reliable' ? { catchAll: false } : {}),
       // Accepting every address is the provider's known behaviour: no made-up RCPT needed.
       ...(s?.rcpt === 'accepts_all' ? { catchAll: true } : {}),
@@ -125,7 +173,21 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
     async function verifyDomain(domain: string, members: { index: number; facts: AddressFacts }[]) {
       const literal = members[0]?.facts.parsed.domainLiteral === true;
       // RFC 5321 4.1.3 address literals are never resolved or probed (see docs/engine.md).
-      const mail = literal ? null : await dns.resolveMail(domain);
+      let mail = literal ? null : await dns.resolveMail(domain);
+      let warning: NetworkWarning | undefined;
+      // A failure, an NXDOMAIN or an empty answer is believed only from a resolver whose
+      // canaries are right: a broken one must not make a list undeliverable.
+      if (mail && (mail.kind === 'error' || mail.kind === 'nxdomain' || mail.kind === 'no_mx')) {
+        const state = await health.check();
+        if (!state.healthy) {
+          logger.warn(
+            { domain, resolver: state.detail },
+            'resolver unhealthy: DNS answer not trusted',
+          );
+          mail = { kind: 'error', error: 'servfail' };
+          warning = 'dns_unhealthy';
+        }
+      }
       const toProbe =
         probe && mail?.kind === 'mx' ? members.filter((m) => !m.facts.disposable) : [];
       const probed =
@@ -139,9 +201,11 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
           mail,
           p ? { outcome: p.outcome, mxHost: p.mxHost, catchAll: p.catchAll } : null,
         );
+        const w = warning ?? p?.warning;
         verdicts[m.index] = {
           ...decision,
           durationMs: p ? Math.round(p.settledAt - start) : elapsed(start),
+          ...(w && decision.status === 'unknown' ? { warning: w } : {}),
         };
       }
     }
@@ -169,23 +233,50 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       }
       return t;
     });
-    const rules = mail.implicit ? {} : probeRules(detectServices(mail.hosts));
-    const result: DomainProbe = await probeDomain(
-      domain,
-      mail.hosts,
-      targets,
-      config.smtp,
-      probeDeps,
-      outer,
-      rules,
+    const rules: ProbeRules = mail.implicit
+      ? { route: (mx) => routes.routeFor(mx, []) }
+      : probeRules(detectServices(mail.hosts));
+    // The self-check found no way out to port 25 for every host's route: say so at once.
+    const blocked = mail.hosts.every((h) =>
+      network.blockedWhy((rules.route?.(h.exchange) ?? { id: 'direct' }).id),
     );
+    let proxyFailed = false;
+    const result: DomainProbe = blocked
+      ? {
+          outcomes: targets.map(() => ({ kind: 'no_connect' as const })),
+          mxHost: null,
+          catchAll: null,
+        }
+      : await probeDomain(
+          domain,
+          mail.hosts,
+          targets,
+          config.smtp,
+          {
+            ...probeDeps,
+            onProxyResult: (name: string, error: string | null) => {
+              network.recordProxy(name, error);
+              if (error) {
+                proxyFailed = true;
+                logger.warn({ proxy: name, error }, 'SOCKS proxy failed');
+              }
+            },
+          },
+          outer,
+          rules,
+        );
+    const warning: NetworkWarning | undefined = blocked
+      ? 'smtp_blocked'
+      : proxyFailed
+        ? 'proxy_failed'
+        : undefined;
     const done = performance.now();
     return new Map(
       members.map((m, i) => {
         const outcome = result.outcomes[targetOf[i] as number] ?? { kind: 'no_host' as const };
         return [
           m.index,
-          { outcome, mxHost: result.mxHost, catchAll: result.catchAll, settledAt: done },
+          { outcome, mxHost: result.mxHost, catchAll: result.catchAll, settledAt: done, warning },
         ];
       }),
     );
@@ -232,6 +323,23 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
     ): Promise<Verdict[]> {
       logger.debug({ domain, count: emails.length }, 'verifying a domain group');
       return verifyMany(emails, options, lifeOf(options));
+    },
+
+    async selfCheck(): Promise<DiagnosticsReport> {
+      lastReport = await runSelfCheck({
+        client: dnsClient,
+        health,
+        routes,
+        state: network,
+        canaries: config.dns.canaries ?? [],
+        dnsblZones: config.diagnostics?.dnsblZones ?? DEFAULT_DNSBL_ZONES,
+        smtp: config.smtp,
+      });
+      return lastReport;
+    },
+
+    lastSelfCheck(): DiagnosticsReport | null {
+      return lastReport;
     },
 
     async close(): Promise<void> {

@@ -32,17 +32,27 @@ function problemWithDomain(domain: string): string | null {
 export function assertProbeIdentity(config: EngineConfig): void {
   if (!config.production) return;
   const problems: string[] = [];
-  const helo = config.smtp.heloName.trim();
-  const heloProblem = problemWithDomain(helo);
-  if (heloProblem) problems.push(`SMTP_HELO_NAME "${helo}" ${heloProblem}`);
-
-  const from = parseAddress(config.smtp.mailFrom);
-  if (!from.valid || from.domain === null) {
-    problems.push(`SMTP_MAIL_FROM "${config.smtp.mailFrom}" is not an email address`);
-  } else {
-    const fromProblem = problemWithDomain(from.domain);
-    if (fromProblem)
-      problems.push(`SMTP_MAIL_FROM "${config.smtp.mailFrom}": its domain ${fromProblem}`);
+  const identities = [
+    { helo: config.smtp.heloName, from: config.smtp.mailFrom, where: '' },
+    // Each route's own identity (SMTP_ROUTES helo= / from=) faces receiving servers too.
+    ...(config.smtp.routes ?? []).map((r) => ({
+      helo: r.heloName ?? config.smtp.heloName,
+      from: r.mailFrom ?? config.smtp.mailFrom,
+      where: ` (SMTP_ROUTES, via ${r.via})`,
+    })),
+  ];
+  for (const id of identities) {
+    const helo = id.helo.trim();
+    const heloProblem = problemWithDomain(helo);
+    if (heloProblem) problems.push(`SMTP_HELO_NAME "${helo}"${id.where} ${heloProblem}`);
+    const from = parseAddress(id.from);
+    if (!from.valid || from.domain === null) {
+      problems.push(`SMTP_MAIL_FROM "${id.from}"${id.where} is not an email address`);
+    } else {
+      const fromProblem = problemWithDomain(from.domain);
+      if (fromProblem)
+        problems.push(`SMTP_MAIL_FROM "${id.from}"${id.where}: its domain ${fromProblem}`);
+    }
   }
   if (problems.length > 0) {
     throw new Error(

@@ -9,6 +9,7 @@ import { mayConnect } from './safety.ts';
 import { SmtpConnectError } from './smtp-client.ts';
 import type { SmtpReply } from './smtp-reply.ts';
 import { openSession } from './smtp-session.ts';
+import type { ProbeRoute } from './routes.ts';
 
 /**
  * Probes the mailboxes of one domain: MX hosts in preference order (the next on a failed
@@ -69,6 +70,8 @@ export interface ProbeRules {
   newSessionOn452?: boolean;
   /** A made-up address deferred as invalid / unknown means "not a catch-all" (Mimecast). */
   unknownDeferred?: boolean;
+  /** How to reach an MX host (routes.ts): direct or a proxy, with its identity; default direct. */
+  route?: (mxHost: string) => ProbeRoute;
   /** Fleet-wide pauses after throttling answers; the key of an MX host, null: not paced. */
   pacing?: { pacer: ProviderPacer; keyOf: (mxHost: string) => string | null };
 }
@@ -87,6 +90,10 @@ export interface ProbeDeps {
   limiter: ConnectionLimiter;
   catchAll: CatchAllMemory;
   logger: Logger;
+  /** The session cap of a proxy, across the fleet (SMTP_PROXY_MAX_CONNECTIONS). */
+  proxyLimiter?: (proxy: string) => ConnectionLimiter;
+  /** Told of every connection through a proxy that failed, and of every one that worked. */
+  onProxyResult?: (proxy: string, error: string | null) => void;
 }
 
 /**
@@ -215,12 +222,26 @@ export async function probeDomain(
       // The wait for a slot is politeness, not the server's time: the budget starts after it.
       const slotWait = AbortSignal.timeout(Math.max(settings.timeoutMs * 5, 60_000));
       const slotSignal = outer ? both(outer, slotWait) : slotWait;
+      const route = rules.route?.(mx) ?? null;
       let lease: Lease;
+      let proxyLease: Lease | null = null;
       try {
         lease = await deps.limiter.acquire(ip, slotSignal);
       } catch {
         settle(pending, outer?.aborted ? { kind: 'timeout' } : { kind: 'no_slot' });
         return 'done';
+      }
+      // The per-MX cap holds fleet-wide whatever the way out; a proxy has its own cap beside it.
+      if (route?.proxy && deps.proxyLimiter) {
+        try {
+          proxyLease = await deps
+            .proxyLimiter(route.proxy.name)
+            .acquire(route.proxy.name, slotSignal);
+        } catch {
+          await lease.release();
+          settle(pending, outer?.aborted ? { kind: 'timeout' } : { kind: 'no_slot' });
+          return 'done';
+        }
       }
       // Until one address is answered, its deadline also spans every MX host tried.
       firstDeadline ??= AbortSignal.timeout(settings.timeoutMs);
@@ -230,10 +251,13 @@ export async function probeDomain(
           ip,
           mxHost: mx,
           port: settings.port,
-          heloName: settings.heloName,
+          heloName: route?.heloName ?? settings.heloName,
           connectTimeoutMs: Math.max(1000, Math.floor(settings.timeoutMs / 3)),
           signal: budget.signal,
+          ...(route?.localAddress ? { localAddress: route.localAddress } : {}),
+          proxy: route?.proxy ?? null,
         });
+        if (route?.proxy) deps.onProxyResult?.(route.proxy.name, null);
         if (opened.kind === 'refused') {
           const pause = await throttled(opened.reply);
           if (pause !== null) {
@@ -249,7 +273,7 @@ export async function probeDomain(
         const utf8 = extensions.has('SMTPUTF8');
         const needUtf8 = utf8 && pending.some((i) => targets[i]?.smtpUtf8);
         const mail = await conn.command(
-          `MAIL FROM:<${settings.mailFrom}>${needUtf8 ? ' SMTPUTF8' : ''}`,
+          `MAIL FROM:<${route?.mailFrom ?? settings.mailFrom}>${needUtf8 ? ' SMTPUTF8' : ''}`,
           budget.signal,
         );
         if (mail.code !== 250) {
@@ -312,6 +336,8 @@ export async function probeDomain(
       } catch (err) {
         const timedOut = budget.signal.aborted;
         deps.logger.debug({ domain, mx, err: (err as Error).message }, 'SMTP session ended early');
+        if (err instanceof SmtpConnectError && err.proxy)
+          deps.onProxyResult?.(err.proxy, err.message);
         if (!timedOut && !progressed) {
           // Nothing learnt from this host yet (refused, unreachable, closed at once): next MX.
           failure = err instanceof SmtpConnectError ? { kind: 'no_connect' } : { kind: 'dropped' };
@@ -328,6 +354,7 @@ export async function probeDomain(
         );
       } finally {
         budget.dispose();
+        await proxyLease?.release();
         await lease.release();
       }
     }

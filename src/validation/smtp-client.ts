@@ -1,5 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { SocksClient } from 'socks';
+import type { ProxyConfig } from './network-config.ts';
 import {
   MAX_LINE_LENGTH,
   ReplyAssembler,
@@ -14,12 +16,16 @@ import {
  * timeouts alone would never fire against it).
  */
 
-/** TCP connect failed: refused, unreachable, reset, or no SYN-ACK in time. */
+/**
+ * TCP connect failed: refused, unreachable, reset, or no SYN-ACK in time; through a proxy, the
+ * proxy failed or would not connect (`proxy` names it): never a word about the mailbox.
+ */
 export class SmtpConnectError extends Error {
   override name = 'SmtpConnectError';
   constructor(
     message: string,
     readonly code: string,
+    readonly proxy: string | null = null,
   ) {
     super(message);
   }
@@ -42,6 +48,10 @@ export interface ConnectOptions {
   signal: AbortSignal;
   /** Connect attempt bound, within the deadline (a dead MX host should leave time for the next). */
   connectTimeoutMs: number;
+  /** Local address to bind to (SMTP_SOURCE_ADDRESSES); direct connections only. */
+  localAddress?: string;
+  /** Connect through this SOCKS5 proxy (SMTP_PROXIES). */
+  proxy?: ProxyConfig | null;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -65,8 +75,13 @@ export class SmtpConnection {
   static connect(opts: ConnectOptions): Promise<SmtpConnection> {
     const { signal } = opts;
     if (signal.aborted) return Promise.reject(abortError(signal));
+    if (opts.proxy) return connectThroughProxy(opts, opts.proxy);
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
+      const socket = net.connect({
+        host: opts.host,
+        port: opts.port,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      });
       socket.setNoDelay(true);
       const cleanup = () => {
         clearTimeout(timer);
@@ -86,7 +101,7 @@ export class SmtpConnection {
       };
       const onConnect = () => {
         cleanup();
-        resolve(new SmtpConnection(socket));
+        resolve(SmtpConnection.over(socket));
       };
       const timer = setTimeout(() => {
         cleanup();
@@ -97,6 +112,11 @@ export class SmtpConnection {
       socket.once('error', onError);
       socket.once('connect', onConnect);
     });
+  }
+
+  /** A connection on a socket that is already connected (a proxy's tunnel). */
+  static over(socket: net.Socket): SmtpConnection {
+    return new SmtpConnection(socket);
   }
 
   get secure(): boolean {
@@ -258,5 +278,48 @@ export class SmtpConnection {
   destroy(): void {
     this.failure ??= new SmtpClosedError('connection closed by the client');
     this.socket.destroy();
+  }
+}
+
+/**
+ * A SOCKS5 CONNECT (RFC 1928, user/password RFC 1929) to the MX address, with the `socks`
+ * package. Whatever goes wrong (proxy down, authentication refused, the proxy's rules refusing
+ * the port, the proxy unable to reach the host) is an SmtpConnectError naming the proxy.
+ */
+async function connectThroughProxy(
+  opts: ConnectOptions,
+  proxy: ProxyConfig,
+): Promise<SmtpConnection> {
+  const { signal } = opts;
+  const attempt = SocksClient.createConnection({
+    proxy: {
+      host: proxy.host,
+      port: proxy.port,
+      type: 5,
+      ...(proxy.userId !== undefined ? { userId: proxy.userId } : {}),
+      ...(proxy.password !== undefined ? { password: proxy.password } : {}),
+    },
+    command: 'connect',
+    destination: { host: opts.host, port: opts.port },
+    timeout: opts.connectTimeoutMs,
+  });
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const { socket } = await Promise.race([attempt, aborted]);
+    socket.setNoDelay(true);
+    return SmtpConnection.over(socket);
+  } catch (err) {
+    if (signal.aborted) {
+      attempt.then(({ socket }) => socket.destroy()).catch(() => undefined);
+      throw abortError(signal);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    throw new SmtpConnectError(`proxy ${proxy.name}: ${message}`, 'EPROXY', proxy.name);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

@@ -1,3 +1,4 @@
+import type { ProxyConfig } from './network-config.ts';
 import { SmtpConnection, SmtpTlsError } from './smtp-client.ts';
 import { ehloKeywords, type SmtpReply } from './smtp-reply.ts';
 
@@ -15,6 +16,8 @@ export interface SessionOptions {
   heloName: string;
   connectTimeoutMs: number;
   signal: AbortSignal;
+  localAddress?: string;
+  proxy?: ProxyConfig | null;
 }
 
 export type OpenedSession =
@@ -28,6 +31,8 @@ export async function openSession(opts: SessionOptions, tryTls = true): Promise<
     port: opts.port,
     signal: opts.signal,
     connectTimeoutMs: opts.connectTimeoutMs,
+    ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    proxy: opts.proxy ?? null,
   });
   try {
     // RFC 5321 3.1: a 554 (or 421) greeting means no service here; 220 means go on.

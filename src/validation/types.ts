@@ -1,3 +1,5 @@
+import type { DiagnosticsReport } from './diagnostics.ts';
+
 /**
  * The contract of the verification engine. Everything in src/validation/ is pure of Express,
  * Prisma and BullMQ: workers, the synchronous API and the benchmarks all call it.
@@ -21,7 +23,9 @@ export type VerdictReason =
   | 'smtp_unavailable'
   | 'greylisted'
   | 'blocked'
-  | 'unexpected_error';
+  | 'unexpected_error'
+  /** The resolver failed (SERVFAIL, timeout, or unhealthy by its canaries): nothing was learnt. */
+  | 'dns_error';
 
 export interface SmtpCheck {
   code: number | null;
@@ -60,7 +64,12 @@ export interface Verdict {
    * (providers.ts, pacing.ts): try it again no sooner than this. Never on the wire.
    */
   retryAfterMs?: number;
+  /** Why the job should warn its owner (network trouble on our side). Never on the wire. */
+  warning?: NetworkWarning;
 }
+
+/** Trouble on the probing side that a job reports in its `warnings` (docs/network.md). */
+export type NetworkWarning = 'dns_unhealthy' | 'smtp_blocked' | 'proxy_failed';
 
 export interface ParsedAddress {
   valid: boolean;
@@ -94,5 +103,9 @@ export interface Verifier {
    * Returns one verdict per input, in the same order.
    */
   verifyDomainGroup(domain: string, emails: string[], options: VerifyOptions): Promise<Verdict[]>;
+  /** Runs the probing host's self-check now (diagnostics.ts) and keeps its report. */
+  selfCheck(): Promise<DiagnosticsReport>;
+  /** The latest self-check's report, null before the first. */
+  lastSelfCheck(): DiagnosticsReport | null;
   close(): Promise<void>;
 }

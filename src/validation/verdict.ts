@@ -14,7 +14,7 @@ import type { Checks, ParsedAddress, Verdict, VerdictReason, VerdictStatus } fro
  *  3. NXDOMAIN or null MX               -> undeliverable / invalid_domain
  *     no MX and no A/AAAA               -> undeliverable / no_mx
  *  4. disposable domain                 -> risky / disposable (no probe)
- *  5. DNS SERVFAIL / timeout            -> unknown / smtp_unavailable, temporary
+ *  5. DNS SERVFAIL / timeout            -> unknown / dns_error, temporary (never an SMTP reason)
  *  6. SMTP probe ran: the reply's class (classify.ts); accepted at a catch-all domain ->
  *     risky / catch_all; a role account stays risky / role_account unless SMTP rejects it.
  *  7. no probe (quick mode, plan without SMTP): role -> risky / role_account, a look-alike of
@@ -125,7 +125,7 @@ export function composeVerdict(
     checks.gateway = services?.gateway?.id ?? null;
   }
   if (facts.disposable) return decide('risky', 'disposable');
-  if (dns.kind === 'error') return decide('unknown', 'smtp_unavailable', true);
+  if (dns.kind === 'error') return decide('unknown', 'dns_error', true);
 
   if (probe) {
     checks.catch_all = probe.catchAll;
@@ -181,6 +181,8 @@ function fromOutcome(
     case 'utf8_unsupported':
       return ['unknown', 'smtp_unavailable', false];
     case 'dns_error':
+      // The MX host's address could not be resolved: a DNS failure, not the mail server's.
+      return ['unknown', 'dns_error', true];
     case 'no_slot':
       return ['unknown', 'smtp_unavailable', true];
     case 'paused':

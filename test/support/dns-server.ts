@@ -24,6 +24,8 @@ export interface DnsZone {
   mx?: { preference: number; exchange: string }[];
   a?: string[];
   aaaa?: string[];
+  /** PTR targets, for reverse names (`5.0.0.127.in-addr.arpa`). */
+  ptr?: string[];
   /** RFC 7505 null MX: a single `MX 0 .` record. */
   nullMx?: boolean;
   /** Answer NXDOMAIN for this name (and every type). */
@@ -225,6 +227,8 @@ function recordsFor(name: string, type: string, zone: DnsZone): Answer[] {
   if (type === 'AAAA') {
     return (zone.aaaa ?? []).map((ip) => ({ type: 'AAAA' as const, name, ttl, data: ip }));
   }
+  if (type === 'PTR')
+    return (zone.ptr ?? []).map((host) => ({ type: 'PTR' as const, name, ttl, data: host }));
   return [];
 }
 

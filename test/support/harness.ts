@@ -52,6 +52,9 @@ export async function startHarness(
     ADMIN_TOKEN,
     WORKER_LOCK_DURATION_MS: '5000',
     WORKER_STALLED_INTERVAL_MS: '1000',
+    // The scripted DNS servers do not serve gmail.com: a test that wants resolver canaries
+    // names its own (test/integration/validation/resolver-health.test.ts).
+    DNS_CANARY_DOMAINS: 'none',
     ...env,
   });
   const logger = createLogger(config.log.level, { test: prefix });
@@ -80,6 +83,7 @@ export async function startHarness(
         DATABASE_URL: config.db.url,
         QUEUE_PREFIX: config.redis.queuePrefix,
         LOG_LEVEL: 'silent',
+        DNS_CANARY_DOMAINS: 'none',
         ...extra,
       };
     },

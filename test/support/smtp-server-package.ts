@@ -50,6 +50,7 @@ export async function startPackageSmtpServer(
     disabledCommands: b.startTls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     onConnect(session, cb) {
       ids.set(session.id, { n: stats.open(), rcpts: 0, mailFrom: '' });
+      stats.remoteAddresses.push(session.remoteAddress);
       const reject = connectReject(b);
       const text =
         reject && (Array.isArray(reject.message) ? reject.message.join(' ') : reject.message);

@@ -35,6 +35,7 @@ export async function startScriptedSmtpServer(
 
   function session(raw: net.Socket): void {
     const id = stats.open();
+    stats.remoteAddresses.push(raw.remoteAddress ?? '');
     sockets.add(raw);
     let sock: net.Socket = raw;
     let buffer = '';

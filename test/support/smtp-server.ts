@@ -39,6 +39,8 @@ export interface SmtpServerHandle {
   readonly tlsSessions: number;
   /** Every RCPT TO address, in arrival order, across sessions. */
   readonly rcpts: string[];
+  /** The client address of every connection (the probe's source address), in arrival order. */
+  readonly remoteAddresses: string[];
   /** Every command line received (e.g. `EHLO probe.test`, `RCPT TO:<a@b.test>`). */
   readonly commands: string[];
   /** DATA commands received: a verifier must never send one. */

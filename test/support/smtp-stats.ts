@@ -8,6 +8,8 @@ export function createStats() {
   const waiters: { n: number; resolve: () => void }[] = [];
   const stats = {
     rcpts: [] as string[],
+    /** The client address of every connection, in arrival order. */
+    remoteAddresses: [] as string[],
     commands: [] as string[],
     dataCommands: 0,
     tlsSessions: 0,
@@ -43,6 +45,9 @@ export function createStats() {
         },
         get rcpts() {
           return stats.rcpts;
+        },
+        get remoteAddresses() {
+          return stats.remoteAddresses;
         },
         get commands() {
           return stats.commands;

@@ -32,6 +32,7 @@ const REASONS: Record<string, string> = {
   greylisted: 'the mail server asked to try later (greylisting)',
   blocked: 'the mail server refused our check',
   unexpected_error: 'an unexpected error',
+  dns_error: 'DNS lookups failed (our resolver), nothing was learnt',
 };
 
 /** A reason code in words ("the mailbox accepts mail"). */

@@ -28,6 +28,7 @@ export const verdictReasonSchema = z
     'greylisted',
     'blocked',
     'unexpected_error',
+    'dns_error',
   ])
   .meta({ id: 'VerdictReason', description: "Why the verdict is what it is (API.md's table)." });
 

@@ -2,6 +2,7 @@ import { buildApp } from './app.ts';
 import { boot } from './boot.ts';
 import { createDeps } from './deps.ts';
 import { ensureDemoAccount } from './domain/accounts/demo-account.ts';
+import { startSelfChecks } from './lib/self-check.ts';
 import { createShutdown, exitOnSignals } from './lib/shutdown.ts';
 import { startWorkers } from '../workers/start-workers.ts';
 
@@ -34,6 +35,9 @@ const workers = startWorkers(work, {
   sweepJobs: config.jobs.sweepUnstarted,
 });
 shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
+// Resolver, port 25, reverse DNS, blocklists: printed below the banner when something is wrong.
+const stopSelfChecks = startSelfChecks(work, true);
+shutdown.register('self-checks', async () => stopSelfChecks());
 const server = buildApp(api).listen(config.http.port, () => {
   logger.info(
     { port: config.http.port },

@@ -1,5 +1,6 @@
 import { boot } from '../src/boot.ts';
 import { createDeps } from '../src/deps.ts';
+import { startSelfChecks } from '../src/lib/self-check.ts';
 import { createShutdown, exitOnSignals } from '../src/lib/shutdown.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { startWorkers } from './start-workers.ts';
@@ -14,6 +15,8 @@ const workers = startWorkers(deps, {
   sweepJobs: config.jobs.sweepUnstarted,
 });
 shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
+const stopSelfChecks = startSelfChecks(deps, false);
+shutdown.register('self-checks', async () => stopSelfChecks());
 if (config.jobs.metricsPort !== null) {
   const metrics = await startMetricsServer(config.jobs.metricsPort, logger, workers.health);
   shutdown.register('metrics', () => metrics.close());

@@ -100,3 +100,16 @@ export async function countReasons(db: Db, jobId: string) {
      GROUP BY r.status, r.reason
      ORDER BY r.status, count DESC, r.reason`;
 }
+
+/** Adds warnings to a job, each code once (a re-run chunk adds nothing new). */
+export async function addJobWarnings(
+  db: Db,
+  jobId: string,
+  warnings: { code: string; message: string }[],
+): Promise<void> {
+  for (const w of warnings) {
+    await db.$executeRaw`
+      UPDATE jobs SET warnings = warnings || ${JSON.stringify([w])}::jsonb
+      WHERE id = ${jobId} AND NOT warnings @> ${JSON.stringify([{ code: w.code }])}::jsonb`;
+  }
+}

@@ -39,3 +39,20 @@ export const tasksHandedBack = new Counter({
 
 export const metricsContentType = registry.contentType;
 export const metricsText = () => registry.metrics();
+
+/** The probing host's self-check (GET /admin/diagnostics): 1 ok, 0 failed, by check and target. */
+export const networkCheck = new Gauge({
+  name: 'mailsift_network_check_ok',
+  help: 'Self-check of the probing host (resolver, port 25, reverse DNS, blocklists): 1 ok or warn, 0 failed; skipped checks absent',
+  labelNames: ['check', 'target'] as const,
+  registers: [registry],
+});
+
+export function recordDiagnostics(report: {
+  checks: { check: string; target: string; status: string }[];
+}): void {
+  networkCheck.reset();
+  for (const c of report.checks)
+    if (c.status !== 'skipped')
+      networkCheck.set({ check: c.check, target: c.target }, c.status === 'fail' ? 0 : 1);
+}

@@ -111,6 +111,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/diagnostics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The probing host's self-check: resolver, port 25, reverse DNS, blocklists
+         * @description The latest self-check (run at start and every DIAGNOSTICS_INTERVAL_MS), or a fresh one when none is recent or `refresh=true`. docs/network.md.
+         */
+        get: operations["adminDiagnostics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/keys/{id}": {
         parameters: {
             query?: never;
@@ -646,6 +666,26 @@ export interface components {
             /** @description Called once when the job ends (`job.completed` / `job.failed`). */
             webhook_url?: string | null;
         };
+        DiagnosticCheck: {
+            /**
+             * @description `resolver`: canary domains have MX and a random name is NXDOMAIN; `smtp_outbound`: a canary MX greets on the SMTP port (directly, from each source address, through each proxy); `reverse_dns`: forward-confirmed reverse DNS of a probing IP matches its HELO name; `blocklist`: a probing IP on a DNS blocklist; `proxy`: connections through a proxy while probing.
+             * @enum {string}
+             */
+            check: "resolver" | "smtp_outbound" | "reverse_dns" | "blocklist" | "proxy";
+            detail: string;
+            /** @enum {string} */
+            status: "ok" | "warn" | "fail" | "skipped";
+            /** @description `dns`, `direct`, `direct from <ip>`, `proxy <name>`, an IP, `<ip> @ <zone>`. */
+            target: string;
+        };
+        Diagnostics: {
+            /** Format: date-time */
+            checked_at: string;
+            checks: components["schemas"]["DiagnosticCheck"][];
+            duration_ms: number;
+            /** @description No check failed (warnings and skipped checks do not count). */
+            ok: boolean;
+        };
         Enrichment: components["schemas"]["EnrichmentFound"] | components["schemas"]["EnrichmentNotFound"];
         /** @description The latest verdict the account got for it. */
         EnrichmentFound: {
@@ -827,6 +867,8 @@ export interface components {
             total: number;
             /** @description Distinct addresses after normalisation. */
             unique: number;
+            /** @description Network trouble met while verifying, one entry per code; empty when none. */
+            warnings: components["schemas"]["JobWarning"][];
             webhook_url: string | null;
         };
         /** @description One page of jobs, newest first. */
@@ -854,6 +896,12 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "processing" | "completed" | "failed" | "cancelled";
             total: number;
+        };
+        /** @description Trouble on our side that made addresses `unknown` (refunded): the resolver failing its canaries, no way out to port 25, a failing SOCKS proxy. */
+        JobWarning: {
+            /** @enum {string} */
+            code: "dns_unhealthy" | "smtp_blocked" | "proxy_failed";
+            message: string;
         };
         KeyState: {
             disabled: boolean;
@@ -949,7 +997,7 @@ export interface components {
          * @description Why the verdict is what it is (API.md's table).
          * @enum {string}
          */
-        VerdictReason: "accepted_email" | "invalid_syntax" | "invalid_domain" | "no_mx" | "rejected_email" | "catch_all" | "disposable" | "role_account" | "mailbox_full" | "low_quality" | "timeout" | "no_connect" | "smtp_unavailable" | "greylisted" | "blocked" | "unexpected_error";
+        VerdictReason: "accepted_email" | "invalid_syntax" | "invalid_domain" | "no_mx" | "rejected_email" | "catch_all" | "disposable" | "role_account" | "mailbox_full" | "low_quality" | "timeout" | "no_connect" | "smtp_unavailable" | "greylisted" | "blocked" | "unexpected_error" | "dns_error";
         /** @enum {string} */
         VerdictStatus: "deliverable" | "undeliverable" | "risky" | "unknown";
         /** @description One delivery attempt of a job webhook. */
@@ -1723,6 +1771,116 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
+    adminDiagnostics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every check and its status. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diagnostics"];
                 };
             };
             /** @description Not authenticated: INVALID_API_KEY. */

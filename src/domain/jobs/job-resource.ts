@@ -6,6 +6,30 @@ const isoTime = z.iso.datetime({ offset: true });
 
 export const jobStatuses = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
 
+/** Network trouble on the probing side (docs/network.md); validation/types.ts NetworkWarning. */
+export const jobWarningCodes = ['dns_unhealthy', 'smtp_blocked', 'proxy_failed'] as const;
+
+const jobWarningSchema = z
+  .object({
+    code: z.enum(jobWarningCodes),
+    message: z.string(),
+  })
+  .meta({
+    id: 'JobWarning',
+    description:
+      'Trouble on our side that made addresses `unknown` (refunded): the resolver failing its canaries, no way out to port 25, a failing SOCKS proxy.',
+  });
+
+type JobWarning = z.infer<typeof jobWarningSchema>;
+
+function warningsOf(raw: unknown): JobWarning[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((w) => {
+    const parsed = jobWarningSchema.safeParse(w);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
 /**
  * The job resource of API.md, as a zod schema: the OpenAPI document is generated from it and
  * `toJobResource` must return exactly its type, so the two cannot drift.
@@ -39,6 +63,9 @@ export const jobResourceSchema = z
     created_at: isoTime,
     started_at: isoTime.nullable(),
     completed_at: isoTime.nullable(),
+    warnings: z
+      .array(jobWarningSchema)
+      .describe('Network trouble met while verifying, one entry per code; empty when none.'),
     links: z.object({ self: z.string(), results: z.string(), download: z.string() }),
   })
   .meta({ id: 'Job', description: 'A cleaning job: one uploaded file or list of addresses.' });
@@ -77,6 +104,7 @@ export function toJobResource(job: Job): JobResource {
     created_at: job.createdAt.toISOString(),
     started_at: iso(job.startedAt),
     completed_at: iso(job.completedAt),
+    warnings: warningsOf(job.warnings),
     links: { self, results: `${self}/results`, download: `${self}/results.csv` },
   };
 }

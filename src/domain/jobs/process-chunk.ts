@@ -1,6 +1,6 @@
 import type { Config } from '../../config/env.ts';
 import type { Database } from '../../data/db.ts';
-import { findJob } from '../../data/jobs.repository.ts';
+import { addJobWarnings, findJob } from '../../data/jobs.repository.ts';
 import {
   markProcessing,
   pendingRowsByIdx,
@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { verifiedAddresses } from '../../lib/metrics.ts';
 import type { TaskPayload } from '../../queue/catalog.ts';
 import type { Queues } from '../../queue/queues.ts';
-import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
+import type { NetworkWarning, Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
 import { writeVerdicts } from '../../data/verdicts.writer.ts';
 import { completeIfDone } from './settle-job.ts';
 import { onJobEnded } from './job-ended.ts';
@@ -36,6 +36,16 @@ const FLUSH_ROWS = 500;
 const FLUSH_MS = 1000;
 /** Addresses that wait for a provider's pause come back a little after it ends. */
 const PAUSE_MARGIN_MS = 250;
+/** What a job's `warnings` say about each kind of network trouble (docs/network.md). */
+const WARNING_TEXT: Record<NetworkWarning, string> = {
+  dns_unhealthy:
+    'Our DNS resolver failed its canary checks; the affected addresses are unknown (dns_error) and refunded, not undeliverable.',
+  smtp_blocked:
+    'Outbound SMTP (port 25) is not reachable from the probing host; the affected addresses are unknown (no_connect) and refunded.',
+  proxy_failed:
+    'A SOCKS proxy used for probing failed; the affected addresses are unknown (no_connect) and refunded.',
+};
+
 /** How often a running chunk looks whether its job was deleted, to stop probing for it. */
 const WATCH_MS = 1000;
 
@@ -136,6 +146,14 @@ async function verifyChunk(
     }
     written += batch.length;
     for (const { verdict } of batch) verifiedAddresses.inc({ status: verdict.status });
+    // Network trouble on our side (docs/network.md): the job says so, each kind once.
+    const met = [...new Set(batch.flatMap((r) => (r.verdict.warning ? [r.verdict.warning] : [])))];
+    if (met.length > 0)
+      await addJobWarnings(
+        db.prisma,
+        job.id,
+        met.map((code) => ({ code, message: WARNING_TEXT[code] })),
+      );
     if (progress.processed >= progress.total && (await completeIfDone(db.prisma, job.id))) {
       await onJobEnded(deps, job.id);
     }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Scope } from '../../domain/accounts/keys.ts';
 import { jobResourceSchema } from '../../domain/jobs/job-resource.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
+import { diagnosticsSchema } from '../schemas/diagnostics.responses.ts';
 import {
   accountBody,
   accountPlanBody,
@@ -408,6 +409,18 @@ export const operations: Operation[] = [
     body: { json: { name: 'AdminUpdateAccountPlan', schema: accountPlanBody } },
     success: { status: 200, description: 'The plan and quota in force.', json: accountPlanSchema },
     errors: adminBodyErrors,
+  },
+  {
+    method: 'get',
+    path: '/admin/diagnostics',
+    operationId: 'adminDiagnostics',
+    tag: 'Admin',
+    summary: "The probing host's self-check: resolver, port 25, reverse DNS, blocklists",
+    description:
+      'The latest self-check (run at start and every DIAGNOSTICS_INTERVAL_MS), or a fresh one when none is recent or `refresh=true`. docs/network.md.',
+    auth: admin,
+    success: { status: 200, description: 'Every check and its status.', json: diagnosticsSchema },
+    errors: [],
   },
   {
     method: 'get',

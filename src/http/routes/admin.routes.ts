@@ -18,6 +18,8 @@ import {
   keyBody,
   keyStateBody,
 } from '../schemas/admin.schemas.ts';
+import { toDiagnostics } from '../schemas/diagnostics.responses.ts';
+import { currentDiagnostics } from '../../domain/diagnostics/current-diagnostics.ts';
 import type {
   AccountPlan,
   Balance,
@@ -93,6 +95,11 @@ export function adminRouter(deps: Deps, token: string): Router {
   router.post('/accounts/:id/credits', async (req, res) => {
     const b = body(creditsBody, req.body);
     res.json((await addCredits(prisma, req.params.id, b.amount)) satisfies Balance);
+  });
+
+  router.get('/diagnostics', async (req, res) => {
+    const report = await currentDiagnostics(deps, req.query.refresh === 'true');
+    res.json(toDiagnostics(report));
   });
 
   router.post('/accounts/:id/webhook-secret/rotate', async (req, res) => {

@@ -119,6 +119,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
     const ids = [services.provider?.id, services.gateway?.id].filter((x): x is string => !!x);
     return {
       route: (mx) => routes.routeFor(mx, ids),
+      routeId: (mx) => routes.routeIdFor(mx, ids),
       ...(s?.rcpt === 'reliable' ? { catchAll: false } : {}),
       // Accepting every address is the provider's known behaviour: no made-up RCPT needed.
       ...(s?.rcpt === 'accepts_all' ? { catchAll: true } : {}),
@@ -234,11 +235,11 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       return t;
     });
     const rules: ProbeRules = mail.implicit
-      ? { route: (mx) => routes.routeFor(mx, []) }
+      ? { route: (mx) => routes.routeFor(mx, []), routeId: (mx) => routes.routeIdFor(mx, []) }
       : probeRules(detectServices(mail.hosts));
     // The self-check found no way out to port 25 for every host's route: say so at once.
     const blocked = mail.hosts.every((h) =>
-      network.blockedWhy((rules.route?.(h.exchange) ?? { id: 'direct' }).id),
+      network.blockedWhy(rules.routeId?.(h.exchange) ?? 'direct'),
     );
     let proxyFailed = false;
     const result: DomainProbe = blocked

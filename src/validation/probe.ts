@@ -72,6 +72,8 @@ export interface ProbeRules {
   unknownDeferred?: boolean;
   /** How to reach an MX host (routes.ts): direct or a proxy, with its identity; default direct. */
   route?: (mxHost: string) => ProbeRoute;
+  /** The id of an MX host's route (no source address taken). */
+  routeId?: (mxHost: string) => string;
   /** Fleet-wide pauses after throttling answers; the key of an MX host, null: not paced. */
   pacing?: { pacer: ProviderPacer; keyOf: (mxHost: string) => string | null };
 }

@@ -49,8 +49,21 @@ export class RouteTable {
     return [direct, ...byProxy.values()];
   }
 
-  /** The route of an MX host, given the domain's provider / gateway ids (providers.ts). */
+  /**
+   * The route of an MX host, given the domain's provider / gateway ids (providers.ts). Each
+   * call for a direct route takes the next source address (one call per session).
+   */
   routeFor(mxHost: string, serviceIds: readonly string[]): ProbeRoute {
+    return this.build(this.match(mxHost, serviceIds));
+  }
+
+  /** The route's id (`direct` or a proxy), without taking a source address. */
+  routeIdFor(mxHost: string, serviceIds: readonly string[]): string {
+    const r = this.match(mxHost, serviceIds);
+    return r.via === 'direct' || !this.proxies.has(r.via) ? 'direct' : r.via;
+  }
+
+  private match(mxHost: string, serviceIds: readonly string[]): RouteConfig {
     const host = mxHost.toLowerCase().replace(/\.$/, '');
     const route = (this.settings.routes ?? []).find((r) => {
       switch (r.match.kind) {
@@ -62,7 +75,7 @@ export class RouteTable {
           return true;
       }
     });
-    return this.build(route ?? { match: { kind: 'default' }, via: 'direct' });
+    return route ?? { match: { kind: 'default' }, via: 'direct' };
   }
 
   private build(r: RouteConfig): ProbeRoute {

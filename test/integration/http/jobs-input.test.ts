@@ -218,7 +218,7 @@ describe('POST /v1/jobs with a JSON list', () => {
       const unknown = await call('GET', `/v1/jobs/${created.json.id}/results?status=unknown`);
       expect(
         unknown.json.data.map((r: { email: string; reason: string }) => [r.email, r.reason]),
-      ).toEqual([['down@broken.test', 'smtp_unavailable']]);
+      ).toEqual([['down@broken.test', 'dns_error']]);
 
       const ledger = await live.deps.db.prisma.creditLedger.findMany({
         where: { accountId: acct2.id },

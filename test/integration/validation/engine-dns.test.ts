@@ -60,11 +60,11 @@ describe('domain routing verdicts', () => {
     });
   });
 
-  it('when the resolver fails (SERVFAIL), then unknown and temporary, never undeliverable', async () => {
+  it('when the resolver fails (SERVFAIL), then unknown / dns_error and temporary, never undeliverable', async () => {
     fixture = await engineFixture({ zones: { 'broken.test': { servfail: true } } });
     expect(await fixture.verifier.verify('a@broken.test', LIVE)).toMatchObject({
       status: 'unknown',
-      reason: 'smtp_unavailable',
+      reason: 'dns_error',
       temporary: true,
     });
   });

@@ -33,6 +33,9 @@ export interface FixtureOptions {
   zones?: DnsZones;
   smtp?: Partial<EngineConfig['smtp']>;
   dnsTimeoutMs?: number;
+  /** Resolver canaries (served by the fixture's DNS server) and blocklist zones. */
+  canaries?: string[];
+  dnsblZones?: string[];
   redis?: Redis | null;
 }
 
@@ -41,7 +44,12 @@ export async function engineFixture(opts: FixtureOptions = {}): Promise<EngineFi
   const dns = await startDnsServer(opts.zones ?? {});
   const config: EngineConfig = {
     production: false,
-    dns: { servers: [dns.address], timeoutMs: opts.dnsTimeoutMs ?? 1000 },
+    dns: {
+      servers: [dns.address],
+      timeoutMs: opts.dnsTimeoutMs ?? 1000,
+      ...(opts.canaries ? { canaries: opts.canaries } : {}),
+    },
+    ...(opts.dnsblZones ? { diagnostics: { dnsblZones: opts.dnsblZones } } : {}),
     smtp: {
       port: smtp.port,
       heloName: 'probe.mailsift.test',

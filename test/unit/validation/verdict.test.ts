@@ -102,7 +102,7 @@ describe('verdict composition', () => {
     });
     expect(verdict('x@example.com', { kind: 'error', error: 'servfail' }, null)).toMatchObject({
       status: 'unknown',
-      reason: 'smtp_unavailable',
+      reason: 'dns_error',
       temporary: true,
     });
   });
@@ -145,7 +145,7 @@ describe('verdict composition', () => {
     [{ kind: 'no_connect' }, 'unknown', 'no_connect', false],
     [{ kind: 'private' }, 'unknown', 'no_connect', false],
     [{ kind: 'dropped' }, 'unknown', 'smtp_unavailable', false],
-    [{ kind: 'dns_error' }, 'unknown', 'smtp_unavailable', true],
+    [{ kind: 'dns_error' }, 'unknown', 'dns_error', true],
     [{ kind: 'no_slot' }, 'unknown', 'smtp_unavailable', true],
     [{ kind: 'utf8_unsupported' }, 'unknown', 'smtp_unavailable', false],
     [{ kind: 'no_host' }, 'undeliverable', 'no_mx', false],

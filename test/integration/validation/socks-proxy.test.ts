@@ -14,6 +14,9 @@ import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
 // SOCKS5 probing through a real SOCKS server no one here wrote: Debian's dante-server, one
 // private instance per test on loopback (.ci/services/dante.sh installs it).
 
+/** Dante's worker processes answer slowly on a loaded machine: generous deadlines. */
+const SLOW = { timeoutMs: 15_000 };
+
 const proxyConfig = (text: string, routes: string) => {
   const proxies = parseProxies(text);
   return { proxies, routes: parseRoutes(routes, new Set(proxies.map((p) => p.name))) };
@@ -34,10 +37,13 @@ describe.skipIf(!danteInstalled())('probing through a SOCKS5 proxy (dante)', () 
     fixture = await engineFixture({
       servers: [{ host: '127.0.0.2', behaviour: { knownUsers: ['alice'] } }],
       zones: mxZones({ 'proxied.test': '127.0.0.2' }),
-      smtp: proxyConfig(
-        `p1=${socks.url()}`,
-        'default -> p1 helo=probe-p1.mailsift.test from=verify@p1.mailsift.test',
-      ),
+      smtp: {
+        ...proxyConfig(
+          `p1=${socks.url()}`,
+          'default -> p1 helo=probe-p1.mailsift.test from=verify@p1.mailsift.test',
+        ),
+        ...SLOW,
+      },
     });
     const [alice, bob] = await fixture.verifier.verifyDomainGroup(
       'proxied.test',
@@ -97,7 +103,7 @@ describe.skipIf(!danteInstalled())('probing through a SOCKS5 proxy (dante)', () 
       },
       canaries: ['canary.test'],
       dnsblZones: [],
-      smtp: { ...proxyConfig(`p1=${socks.url()}`, 'default -> p1'), port },
+      smtp: { ...proxyConfig(`p1=${socks.url()}`, 'default -> p1'), port, ...SLOW },
     });
     expect(fixture.port).not.toBe(port); // the fixture's servers listen on their own port...
     // ...so start the MX on the refused port: the proxy's rule, not a closed port, refuses.
@@ -142,10 +148,13 @@ describe.skipIf(!danteInstalled())('probing through a SOCKS5 proxy (dante)', () 
         { host: '127.0.0.3', behaviour: { knownUsers: ['alice'] } },
       ],
       zones: mxZones({ 'via-proxy.test': '127.0.0.2', 'direct.test': '127.0.0.3' }),
-      smtp: proxyConfig(
-        `p1=${socks.url()}`,
-        'mx:mx.2.test -> p1 helo=p1.mailsift.test; default -> direct',
-      ),
+      smtp: {
+        ...proxyConfig(
+          `p1=${socks.url()}`,
+          'mx:mx.2.test -> p1 helo=p1.mailsift.test; default -> direct',
+        ),
+        ...SLOW,
+      },
     });
     expect(await fixture.verifier.verify('alice@via-proxy.test', LIVE)).toMatchObject({
       status: 'deliverable',

@@ -13,6 +13,8 @@ import { authenticateKey } from './http/middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './http/middleware/errors.ts';
 import { requestContext } from './http/middleware/request-context.ts';
 import { httpRequests } from './lib/metrics.ts';
+import { DomainError } from './domain/errors.ts';
+import { matchRoute } from './http/route-table.ts';
 import './http/context.ts';
 
 /** The Express app. It never listens: server.ts does, and tests mount it on port 0. */
@@ -22,20 +24,28 @@ export function buildApp(deps: Deps): express.Express {
   app.set('trust proxy', deps.config.http.trustProxy);
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger));
+  const token = deps.config.http.adminToken;
+  // The route is known before authentication, so a 401 is counted under its route too, and a
+  // known path asked with the wrong method is a 405 whatever the key.
   app.use((req, res, next) => {
+    const match = matchRoute(req.method, req.path, { admin: token !== null });
+    req.routePattern = match?.methodAllowed ? match.pattern : undefined;
     const end = httpRequests.startTimer({ method: req.method });
+    // Labels come only from the app's own patterns, so every unmatched request shares one.
     res.on('finish', () => {
-      // Labels come only from the app's own patterns: routing ignores case, so the request's
-      // spelling of a mount path is folded, and every unmatched request shares one label.
-      const route = (req.route as { path?: string } | undefined)?.path;
-      const label = route === undefined ? 'unmatched' : `${req.baseUrl.toLowerCase()}${route}`;
-      end({ route: label, status: String(res.statusCode) });
+      end({ route: req.routePattern ?? 'unmatched', status: String(res.statusCode) });
     });
+    if (match && !match.methodAllowed) {
+      throw new DomainError(
+        'METHOD_NOT_ALLOWED',
+        `${req.method} is not allowed on ${match.pattern}; it answers ${match.allow.join(', ')}.`,
+        { allow: match.allow },
+      );
+    }
     next();
   });
   app.use(healthRouter(deps));
   app.use(openApiRouter());
-  const token = deps.config.http.adminToken;
   if (token) app.use('/admin', adminRouter(deps, token));
   const v1 = express.Router();
   v1.use(authenticateKey(deps.db.prisma));

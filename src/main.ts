@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts';
 import { boot } from './boot.ts';
+import { createHttpServer, describeListen, listenOrExit } from './http/http-server.ts';
 import { createDeps } from './deps.ts';
 import { ensureDemoAccount } from './domain/accounts/demo-account.ts';
 import { startSelfChecks } from './lib/self-check.ts';
@@ -24,8 +25,6 @@ process.stdout.write(
     `  live key:       ${demo.keys.live}`,
     `  test key:       ${demo.keys.test}   (simulated verdicts; ${demo.testDailyLimit} emails a day: DEMO_TEST_DAILY_LIMIT)`,
     `  webhook secret: ${demo.webhookSecret}`,
-    `  API:            http://127.0.0.1:${config.http.port}`,
-    '',
   ].join('\n') + '\n',
 );
 
@@ -38,10 +37,13 @@ shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000
 // Resolver, port 25, reverse DNS, blocklists: printed below the banner when something is wrong.
 const stopSelfChecks = startSelfChecks(work, true);
 shutdown.register('self-checks', async () => stopSelfChecks());
-const server = buildApp(api).listen(config.http.port, () => {
+const server = createHttpServer(buildApp(api), logger);
+listenOrExit(server, config.http, () => {
+  const where = describeListen(server, config.http.port);
+  process.stdout.write(`  API:            ${where.url}\n  listening on:   ${where.text}\n\n`);
   logger.info(
-    { port: config.http.port },
-    `mailsift listening on http://127.0.0.1:${config.http.port}`,
+    { address: where.address, port: config.http.port },
+    `mailsift listening on ${where.text}`,
   );
 });
 shutdown.register('http', () => new Promise((resolve) => server.close(resolve)));

@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts';
 import { boot } from './boot.ts';
+import { createHttpServer, describeListen, listenOrExit } from './http/http-server.ts';
 import { createDeps } from './deps.ts';
 import { createShutdown, exitOnSignals } from './lib/shutdown.ts';
 
@@ -7,9 +8,10 @@ const { config, logger } = await boot('api');
 const deps = createDeps(config, 'api', logger);
 const shutdown = createShutdown(logger, config.shutdownTimeoutMs);
 shutdown.register('deps', () => deps.close());
-const server = buildApp(deps).listen(config.http.port, () => {
-  logger.info({ port: config.http.port }, 'API listening');
+const server = createHttpServer(buildApp(deps), logger);
+listenOrExit(server, config.http, () => {
+  const where = describeListen(server, config.http.port);
+  logger.info({ address: where.address, port: config.http.port }, `API listening on ${where.text}`);
 });
-server.keepAliveTimeout = 65_000;
 shutdown.register('http', () => new Promise((resolve) => server.close(resolve)));
 exitOnSignals(shutdown);

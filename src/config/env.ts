@@ -225,6 +225,18 @@ const fields = z.object({
   // Hard deadline of one synchronous validation request (API.md: 30 s), end to end.
   VALIDATION_DEADLINE_MS: int(30000, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: readable lines on a terminal, JSON lines when stdout is a file or a pipe.
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  // Address the API listens on; unset, every interface (as a container needs).
+  HOST: z
+    .string()
+    .trim()
+    .refine((h) => ipaddr.isValid(h) || h === 'localhost', 'must be an IP address or localhost')
+    .optional(),
+  // How long a starting process waits for Postgres and Redis before giving up (0: not at all).
+  STARTUP_WAIT_MS: int(0, 0),
+  // When set, GET /metrics asks for 'Authorization: Bearer <token>'.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   UPLOAD_DIR: z.string().min(1).default(os.tmpdir()),
   CHUNK_SIZE: int(500, 1),
   WORKER_CONCURRENCY: int(4, 1),
@@ -263,7 +275,14 @@ export type Env = z.infer<typeof schema>;
 function group(env: Env, routes: RouteConfig[] = []) {
   return {
     env: env.NODE_ENV,
-    http: { port: env.PORT, trustProxy: env.TRUST_PROXY, adminToken: env.ADMIN_TOKEN ?? null },
+    http: {
+      port: env.PORT,
+      host: env.HOST ?? null,
+      trustProxy: env.TRUST_PROXY,
+      adminToken: env.ADMIN_TOKEN ?? null,
+      metricsToken: env.METRICS_TOKEN ?? null,
+    },
+    startupWaitMs: env.STARTUP_WAIT_MS,
     db: { url: env.DATABASE_URL },
     redis: { ...redisTarget(env), queuePrefix: env.QUEUE_PREFIX },
     dns: {
@@ -314,7 +333,7 @@ function group(env: Env, routes: RouteConfig[] = []) {
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       metricsPort: env.WORKER_METRICS_PORT ?? null,
     },
-    log: { level: env.LOG_LEVEL },
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

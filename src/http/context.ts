@@ -7,6 +7,8 @@ declare module 'express-serve-static-core' {
     id: string;
     log: Logger;
     auth?: AuthContext;
+    /** The full route pattern (`/v1/jobs/:id`), set before authentication; unset for a 404/405. */
+    routePattern?: string;
   }
 }
 

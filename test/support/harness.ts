@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { buildApp } from '../../src/app.ts';
+import { answerClientErrors } from '../../src/http/http-server.ts';
 import { uploadDirOf } from '../../src/http/upload-dir.ts';
 import { loadConfig, type Config } from '../../src/config/env.ts';
 import { createDeps, type Deps } from '../../src/deps.ts';
@@ -60,7 +61,10 @@ export async function startHarness(
   const logger = createLogger(config.log.level, { test: prefix });
   const deps = createDeps(config, 'api', logger);
   // Every response is checked against the OpenAPI document (test/support/openapi-checker.ts).
-  const server: Server = createServer(recordingListener(buildApp(deps)));
+  const server: Server = answerClientErrors(
+    createServer(recordingListener(buildApp(deps))),
+    logger,
+  );
   // Idle keep-alive sockets are closed by the client only: when a busy test process runs the
   // server's 5 s timer late, a request could otherwise be sent on a socket the server is closing.
   server.keepAliveTimeout = 0;

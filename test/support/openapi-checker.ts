@@ -91,7 +91,7 @@ export class OpenApiChecker {
   check(r: RecordedResponse): string[] {
     const { path, method, route, operation } = this.locate(r);
     const where = `${r.method} ${path} -> ${r.status}`;
-    if (!route || !operation) return this.checkUnrouted(r, path, where);
+    if (!route || !operation) return this.checkUnrouted(r, path, where, route !== undefined);
     const op = `${method.toUpperCase()} ${route.template}`;
     const responses = operation.responses as Record<string, Json>;
     const response = responses[String(r.status)];
@@ -146,11 +146,18 @@ export class OpenApiChecker {
 
   /**
    * A path or method the document does not list: the app's 404, or what the key check in front
-   * of every /v1 path answers first. Nothing else may come back from an unknown route.
+   * of every /v1 path answers first; a documented path asked with another method is a 405.
+   * Nothing else may come back from an unknown route.
    */
-  private checkUnrouted(r: RecordedResponse, path: string, where: string): string[] {
+  private checkUnrouted(
+    r: RecordedResponse,
+    path: string,
+    where: string,
+    knownPath: boolean,
+  ): string[] {
     const allowed = new Set<string>([
       'NOT_FOUND',
+      ...(knownPath ? ['METHOD_NOT_ALLOWED'] : []),
       ...(/^\/v1(\/|$)/.test(path) ? authErrors.key : []),
       ...(/^\/admin(\/|$)/.test(path) ? authErrors.admin : []),
     ]);

@@ -756,7 +756,7 @@ export interface components {
                 details?: components["schemas"]["ErrorDetails"];
                 /** @description Human-readable; may change, never parse it. */
                 message: string;
-                /** @description The X-Request-Id of this response. */
+                /** @description The X-Request-Id of this response: quote it when asking for support. */
                 request_id?: string;
             };
             /** Format: date-time */
@@ -766,9 +766,11 @@ export interface components {
          * @description The codes of API.md's error table; each response lists those it can carry.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MISSING_INPUT" | "INVALID_CSV" | "MISSING_EMAIL" | "INVALID_EMAIL" | "BATCH_EMPTY" | "BATCH_TOO_LARGE" | "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED" | "INSUFFICIENT_CREDITS" | "INSUFFICIENT_SCOPE" | "IP_NOT_ALLOWED" | "FEATURE_NOT_AVAILABLE" | "NOT_FOUND" | "IDEMPOTENCY_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "GRACE_PERIOD_EXCEEDED" | "INTERNAL_ERROR" | "VALIDATION_TIMEOUT" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_REQUEST" | "MISSING_INPUT" | "INVALID_CSV" | "MISSING_EMAIL" | "INVALID_EMAIL" | "BATCH_EMPTY" | "BATCH_TOO_LARGE" | "MISSING_API_KEY" | "INVALID_API_KEY" | "API_KEY_DISABLED" | "API_KEY_EXPIRED" | "INSUFFICIENT_CREDITS" | "INSUFFICIENT_SCOPE" | "IP_NOT_ALLOWED" | "FEATURE_NOT_AVAILABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "IDEMPOTENCY_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "EXPECTATION_FAILED" | "REQUEST_HEADERS_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "DAILY_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "GRACE_PERIOD_EXCEEDED" | "INTERNAL_ERROR" | "VALIDATION_TIMEOUT" | "SERVICE_UNAVAILABLE";
         /** @description Present where the error table of API.md names details. */
         ErrorDetails: {
+            /** @description METHOD_NOT_ALLOWED: the methods the path answers. */
+            allow?: string[];
             /** @description INSUFFICIENT_SCOPE */
             availableScopes?: string[];
             /** @description INSUFFICIENT_CREDITS: credits the wallet holds. */
@@ -779,12 +781,14 @@ export interface components {
             expiredAt?: string;
             /** @description FEATURE_NOT_AVAILABLE */
             feature?: string;
-            /** @description VALIDATION_ERROR: messages per field, or per index for a list field. */
+            /** @description VALIDATION_ERROR: messages per field, or per index for a list field; at most 100 entries. */
             fields?: {
                 [key: string]: string[] | {
                     [key: string]: string[];
                 };
             };
+            /** @description VALIDATION_ERROR: entries of `fields` left out past the first 100. */
+            fields_omitted?: number;
             /** @description GRACE_PERIOD_EXCEEDED */
             hardLimit?: number;
             /** @description RATE_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED, QUOTA_EXCEEDED, ... */
@@ -1078,7 +1082,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1100,7 +1104,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1147,7 +1151,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1169,7 +1173,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1191,7 +1195,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1213,7 +1217,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1235,7 +1239,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1258,7 +1262,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1469,7 +1473,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1491,7 +1495,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1513,7 +1517,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1535,7 +1539,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1557,7 +1561,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1580,7 +1584,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1630,7 +1634,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1652,7 +1656,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1674,7 +1678,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1696,7 +1700,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1718,7 +1722,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1741,7 +1745,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1787,7 +1791,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1809,7 +1813,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1831,7 +1835,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1854,7 +1858,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2014,7 +2018,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2036,7 +2040,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2058,7 +2062,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2080,7 +2084,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2102,7 +2106,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2125,7 +2129,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2171,7 +2175,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2193,7 +2197,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2236,7 +2240,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2282,7 +2286,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2304,7 +2308,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2347,7 +2351,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2369,7 +2373,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2412,7 +2416,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2456,7 +2460,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2499,7 +2503,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2542,7 +2546,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2565,7 +2569,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2611,7 +2615,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2636,7 +2640,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2662,7 +2666,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2687,7 +2691,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2713,7 +2717,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2765,7 +2769,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2787,7 +2791,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2812,7 +2816,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2838,7 +2842,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2863,7 +2867,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2889,7 +2893,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2943,7 +2947,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2965,7 +2969,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2990,7 +2994,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3015,7 +3019,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3041,7 +3045,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3066,7 +3070,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3092,7 +3096,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3162,7 +3166,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3184,7 +3188,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3209,7 +3213,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3234,7 +3238,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3259,7 +3263,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3284,7 +3288,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3309,7 +3313,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3335,7 +3339,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3360,7 +3364,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3386,7 +3390,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3435,7 +3439,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3460,7 +3464,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3485,7 +3489,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3511,7 +3515,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3536,7 +3540,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3562,7 +3566,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3609,7 +3613,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3634,7 +3638,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3659,7 +3663,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3685,7 +3689,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3710,7 +3714,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3736,7 +3740,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3795,7 +3799,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3817,7 +3821,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3842,7 +3846,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3867,7 +3871,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3893,7 +3897,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3918,7 +3922,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -3944,7 +3948,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4008,7 +4012,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4030,7 +4034,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4055,7 +4059,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4080,7 +4084,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4106,7 +4110,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4131,7 +4135,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4157,7 +4161,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4206,7 +4210,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4231,7 +4235,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4256,7 +4260,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4282,7 +4286,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4307,7 +4311,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4333,7 +4337,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4382,7 +4386,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4407,7 +4411,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4432,7 +4436,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4458,7 +4462,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4483,7 +4487,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4509,7 +4513,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4568,7 +4572,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4590,7 +4594,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4615,7 +4619,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4640,7 +4644,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4665,7 +4669,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4690,7 +4694,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4716,7 +4720,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4741,7 +4745,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4767,7 +4771,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4829,7 +4833,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4851,7 +4855,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4876,7 +4880,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4901,7 +4905,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4926,7 +4930,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4951,7 +4955,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -4977,7 +4981,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -5002,7 +5006,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -5028,7 +5032,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */

@@ -1,12 +1,13 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { DomainError, validationError, type ErrorCode } from '../../domain/errors.ts';
 import { isUnavailable } from '../../lib/unavailable.ts';
-import type { ErrorEnvelope } from '../schemas/errors.responses.ts';
+import { errorBody } from './envelope.ts';
 
 /** The one table from domain error codes to HTTP statuses (API.md's error table). */
 export const statusOf: Record<ErrorCode, number> = {
   VALIDATION_ERROR: 400,
+  MALFORMED_REQUEST: 400,
   MISSING_INPUT: 400,
   INVALID_CSV: 400,
   MISSING_EMAIL: 400,
@@ -22,9 +23,13 @@ export const statusOf: Record<ErrorCode, number> = {
   IP_NOT_ALLOWED: 403,
   FEATURE_NOT_AVAILABLE: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
   IDEMPOTENCY_CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  EXPECTATION_FAILED: 417,
+  REQUEST_HEADERS_TOO_LARGE: 431,
   RATE_LIMIT_EXCEEDED: 429,
   DAILY_LIMIT_EXCEEDED: 429,
   QUOTA_EXCEEDED: 429,
@@ -40,14 +45,10 @@ export function sendError(res: Response, err: DomainError): void {
     return;
   }
   if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
-  res.status(statusOf[err.code]).json({
-    error: {
-      code: err.code,
-      message: err.message,
-      ...(err.details === undefined ? {} : { details: err.details }),
-    },
-    timestamp: new Date().toISOString(),
-  } satisfies ErrorEnvelope);
+  const allow = err.details?.allow;
+  if (err.code === 'METHOD_NOT_ALLOWED' && Array.isArray(allow))
+    res.setHeader('Allow', allow.join(', '));
+  res.status(statusOf[err.code]).json(errorBody(err, (res.req as Request | undefined)?.id));
 }
 
 /**

@@ -17,6 +17,7 @@ export function requestContext(logger: Logger): RequestHandler {
       req.log.info(
         {
           method: req.method,
+          route: req.routePattern ?? 'unmatched',
           path: req.path,
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,

@@ -6,6 +6,9 @@ const samples: Record<ErrorCode, [string, Record<string, unknown>?]> = {
     'The request is invalid.',
     { fields: { emails: { '3': ['Must not be empty.'] } } },
   ],
+  MALFORMED_REQUEST: [
+    'The request is not valid HTTP/1.1 (Parse Error: Invalid header value char).',
+  ],
   MISSING_INPUT: ["Provide either a 'csv_file' upload or an 'emails' list."],
   INVALID_CSV: ['No email column could be found.', { line: 1 }],
   MISSING_EMAIL: ["Provide the address to validate as 'email'."],
@@ -32,9 +35,16 @@ const samples: Record<ErrorCode, [string, Record<string, unknown>?]> = {
     { feature: 'smtp', currentTier: 'growth', requiredTier: 'business' },
   ],
   NOT_FOUND: ['Job not found.'],
+  METHOD_NOT_ALLOWED: ['GET is not allowed on /v1/validate; it answers POST.', { allow: ['POST'] }],
+  REQUEST_TIMEOUT: ['The request was not received in full within 300 seconds.'],
   IDEMPOTENCY_CONFLICT: ['This Idempotency-Key was used with a different request.'],
   PAYLOAD_TOO_LARGE: ['The upload is larger than 104857600 bytes.', { maximum: 104857600 }],
   UNSUPPORTED_MEDIA_TYPE: ['Send application/json or multipart/form-data.'],
+  EXPECTATION_FAILED: ["Only 'Expect: 100-continue' is supported."],
+  REQUEST_HEADERS_TOO_LARGE: [
+    'The request headers are larger than 16384 bytes.',
+    { maximum: 16384 },
+  ],
   RATE_LIMIT_EXCEEDED: [
     'Too many requests: 60 per minute.',
     { limit: 60, window: 60, retryAfter: 12 },

@@ -17,7 +17,13 @@ export const errorDetailsSchema = z
   .looseObject({
     fields: z
       .record(z.string(), fieldMessages)
-      .describe('VALIDATION_ERROR: messages per field, or per index for a list field.'),
+      .describe(
+        'VALIDATION_ERROR: messages per field, or per index for a list field; at most 100 entries.',
+      ),
+    fields_omitted: z
+      .int()
+      .describe('VALIDATION_ERROR: entries of `fields` left out past the first 100.'),
+    allow: z.array(z.string()).describe('METHOD_NOT_ALLOWED: the methods the path answers.'),
     line: z.int().describe('INVALID_CSV: the line of the file, where known.'),
     submitted: z.int().describe('BATCH_EMPTY / BATCH_TOO_LARGE'),
     maximum: z
@@ -61,7 +67,10 @@ export const errorEnvelopeSchema = z
       code: errorCodeSchema,
       message: z.string().describe('Human-readable; may change, never parse it.'),
       details: errorDetailsSchema.optional(),
-      request_id: z.string().optional().describe('The X-Request-Id of this response.'),
+      request_id: z
+        .string()
+        .optional()
+        .describe('The X-Request-Id of this response: quote it when asking for support.'),
     }),
     timestamp: z.iso.datetime({ offset: true }),
   })

@@ -201,10 +201,30 @@ function commaList<T extends string>(allowed: readonly T[]) {
 
 const statusList = commaList(statuses);
 
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+/** Query parameters every route takes besides its own: the key (API.md "Authentication"). */
+const COMMON_QUERY = ['api_key'];
+
+/**
+ * A parameter the route does not know is refused, naming it: a misspelt `stauts=risky` silently
+ * ignored would answer every row as if it filtered them.
+ */
+function parseQuery<T extends z.ZodObject>(schema: T, query: unknown): z.infer<T> {
+  const known = [...Object.keys(schema.shape), ...COMMON_QUERY];
+  const fields: Record<string, string[]> = {};
+  const own = Object.keys(schema.shape).join(', ');
+  for (const name of Object.keys(query ?? {})) {
+    if (!known.includes(name))
+      fields[name] = [`Unknown query parameter; this route takes ${own || 'none'}.`];
+  }
+  if (Object.keys(fields).length > 0) {
+    const names = Object.keys(fields);
+    throw validationError(
+      fields,
+      `Unknown query parameter${names.length > 1 ? 's' : ''}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}.`,
+    );
+  }
   const parsed = schema.safeParse(query);
   if (parsed.success) return parsed.data;
-  const fields: Record<string, string[]> = {};
   for (const issue of parsed.error.issues)
     (fields[issue.path.join('.') || 'query'] ??= []).push(issue.message);
   fail(fields);

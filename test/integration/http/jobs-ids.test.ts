@@ -48,7 +48,11 @@ describe('job ids that are not in the job id format', () => {
       const call = api(h.url, acct.live);
       const missing = await call(method, `/v1/jobs/job_${'Z'.repeat(24)}${suffix}`);
       expect(missing.status).toBe(404);
-      expect(missing.json.error).toEqual({ code: 'NOT_FOUND', message: expect.any(String) });
+      expect(missing.json.error).toEqual({
+        code: 'NOT_FOUND',
+        message: expect.any(String),
+        request_id: missing.headers.get('x-request-id'),
+      });
       for (const id of malformed) {
         const res = await call(method, `/v1/jobs/${id}${suffix}`);
         expect({ id, status: res.status }).toEqual({ id, status: 404 });

@@ -24,8 +24,10 @@ export function expectError(
   expect(new Date(res.json.timestamp).toISOString()).toBe(res.json.timestamp);
   expect(typeof res.json.error.message).toBe('string');
   expect(res.json.error.message.length).toBeGreaterThan(0);
+  // The request id to quote to support, as Stripe's `request_id`: the response's X-Request-Id.
+  expect(res.json.error.request_id).toBe(res.headers.get('x-request-id'));
   if (details === undefined) {
-    expect(Object.keys(res.json.error).sort()).toEqual(['code', 'message']);
+    expect(Object.keys(res.json.error).sort()).toEqual(['code', 'message', 'request_id']);
   } else {
     expect(res.json.error.details).toEqual(details);
   }

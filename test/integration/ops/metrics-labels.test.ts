@@ -61,7 +61,7 @@ describe('metrics labels', () => {
     expect([...after].filter((l) => !before.has(l)).sort()).toEqual(
       [...new Set(['unmatched', ...before])].filter((l) => !before.has(l)),
     );
-    expect(after.has('/v1/enrichment/')).toBe(true);
+    expect(after.has('/v1/enrichment')).toBe(true);
     expect([...after].some((l) => /[A-Z]/.test(l))).toBe(false);
     const sizeAfter = (await api(plainUrl)('GET', '/metrics')).text.length;
     // Only counts change (plus at most the one shared 'unmatched' series per status).

@@ -1,8 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/app.ts';
-import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import {
+  api,
+  startHarness,
+  waitFor,
+  type Harness,
+  type TestAccount,
+} from '../../support/harness.ts';
 
 let h: Harness;
 let account: TestAccount;
@@ -10,10 +18,22 @@ let account: TestAccount;
 // paths in one case; these requests spell them in 400 ways, so they go to a plain app server.
 let plain: Server;
 let plainUrl: string;
+// The plain app's log lines, as JSON objects (its logger writes here).
+const logLines: Record<string, unknown>[] = [];
 beforeAll(async () => {
   h = await startHarness();
   account = await h.account('business');
-  plain = buildApp(h.deps).listen(0, '127.0.0.1');
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          logLines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  plain = buildApp({ ...h.deps, logger }).listen(0, '127.0.0.1');
   await new Promise((r) => plain.once('listening', r));
   plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
 });
@@ -66,5 +86,37 @@ describe('metrics labels', () => {
     const sizeAfter = (await api(plainUrl)('GET', '/metrics')).text.length;
     // Only counts change (plus at most the one shared 'unmatched' series per status).
     expect(sizeAfter - sizeBefore).toBeLessThan(20_000);
+  });
+
+  it('when a request is refused with 401 before its route runs, then its metric and its log line carry the full route pattern', async () => {
+    const call = api(plainUrl); // no key
+    const res = await call('GET', '/v1/jobs/job_abc/results.csv', undefined, {
+      'x-request-id': 'req-labels-401-test',
+    });
+    expect(res.status).toBe(401);
+    const text = (await api(plainUrl)('GET', '/metrics')).text;
+    expect(text).toMatch(
+      /mailsift_http_request_duration_seconds_count\{[^}]*route="\/v1\/jobs\/:id\/results\.csv",status="401"\} [1-9]/,
+    );
+    const line = await waitFor(
+      async () => logLines.find((l) => l.reqId === 'req-labels-401-test' && l.msg === 'request'),
+      { what: 'the request log line' },
+    );
+    expect(line).toMatchObject({ route: '/v1/jobs/:id/results.csv', status: 401 });
+    // A route the app answers, and one on a router mounted under a prefix, read the same way.
+    const ok = await api(plainUrl, account.live)(
+      'POST',
+      '/v1/validate/batch',
+      { emails: [] },
+      {
+        'x-request-id': 'req-labels-batch-test',
+      },
+    );
+    expect(ok.status).toBe(400);
+    const batch = await waitFor(
+      async () => logLines.find((l) => l.reqId === 'req-labels-batch-test' && l.msg === 'request'),
+      { what: 'the batch log line' },
+    );
+    expect(batch).toMatchObject({ route: '/v1/validate/batch', status: 400 });
   });
 });

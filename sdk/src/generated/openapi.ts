@@ -1312,7 +1312,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1334,7 +1334,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1356,7 +1356,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1378,7 +1378,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1400,7 +1400,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1423,7 +1423,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */

@@ -35,11 +35,22 @@ function serviceOf(
   };
 }
 
-export function backingServices(config: { db: { url: string }; redis: { url: string } }) {
-  return [
-    serviceOf('Postgres', config.db.url, 5432, 'DATABASE_URL'),
-    serviceOf('Redis', config.redis.url, 6379, 'REDIS_URL'),
-  ].filter((s): s is Service => s !== null);
+export function backingServices(config: {
+  db: { url: string };
+  redis: { url: string; cluster?: { nodes: { host: string; port: number }[] } | null };
+}) {
+  const seed = config.redis.cluster?.nodes[0];
+  const redis = seed
+    ? serviceOf(
+        'Redis',
+        `redis://${seed.host.includes(':') ? `[${seed.host}]` : seed.host}:${seed.port}`,
+        6379,
+        'REDIS_URL',
+      )
+    : serviceOf('Redis', config.redis.url, 6379, 'REDIS_URL');
+  return [serviceOf('Postgres', config.db.url, 5432, 'DATABASE_URL'), redis].filter(
+    (s): s is Service => s !== null,
+  );
 }
 
 /** Why a TCP connection to the service fails (`ECONNREFUSED`, `timeout`...), or null if it opens. */

@@ -13,8 +13,8 @@ beforeAll(async () => {
   h = await startHarness();
   account = await h.account('business');
   // Node's parser errors never reach the app: they are tried on a real `npm run start:api` process.
-  proc = await spawnApi(h.processEnv());
-});
+  proc = await spawnApi(h.processEnv(), 100_000);
+}, 120_000);
 afterAll(async () => {
   if (proc) await stopProcess(proc.child);
   await h?.close();

@@ -18,7 +18,12 @@ shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000
 const stopSelfChecks = startSelfChecks(deps, false);
 shutdown.register('self-checks', async () => stopSelfChecks());
 if (config.jobs.metricsPort !== null) {
-  const metrics = await startMetricsServer(config.jobs.metricsPort, logger, workers.health);
+  const metrics = await startMetricsServer(
+    config.jobs.metricsPort,
+    logger,
+    workers.health,
+    config.http.metricsToken,
+  );
   shutdown.register('metrics', () => metrics.close());
 }
 logger.info({ concurrency: config.jobs.workerConcurrency }, 'workers running');

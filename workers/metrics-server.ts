@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { bearerCheck } from '../src/lib/bearer.ts';
 import type { Logger } from '../src/lib/logger.ts';
 import { metricsContentType, metricsText } from '../src/lib/metrics.ts';
 import type { WorkerHealth } from './outage-guard.ts';
@@ -16,9 +17,16 @@ export async function startMetricsServer(
     status: 'ok',
     dependencies: { postgres: 'up', redis: 'up' },
   }),
+  metricsToken: string | null = null,
 ) {
+  const allowed = metricsToken ? bearerCheck(metricsToken) : () => true;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics' && !allowed(req.headers.authorization)) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(envelope('INVALID_API_KEY', 'The metrics token is missing or not valid.'));
+      return;
+    }
     if (req.method === 'GET' && path === '/metrics') {
       metricsText().then(
         (text) => {

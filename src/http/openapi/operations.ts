@@ -448,6 +448,8 @@ export const operations: Operation[] = [
     operationId: 'metrics',
     tag: 'Operations',
     summary: 'Prometheus metrics',
+    description:
+      'Open unless the operator sets METRICS_TOKEN; then `Authorization: Bearer <METRICS_TOKEN>` is required (401 otherwise).',
     auth: none,
     success: {
       status: 200,
@@ -458,7 +460,7 @@ export const operations: Operation[] = [
         example: '# TYPE mailsift_http_requests_total counter\n',
       },
     },
-    errors: [],
+    errors: ['INVALID_API_KEY'],
   },
   {
     method: 'get',

@@ -1,4 +1,3 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
@@ -19,6 +18,7 @@ import {
   keyStateBody,
 } from '../schemas/admin.schemas.ts';
 import { toDiagnostics } from '../schemas/diagnostics.responses.ts';
+import { bearerCheck } from '../../lib/bearer.ts';
 import { currentDiagnostics } from '../../domain/diagnostics/current-diagnostics.ts';
 import type {
   AccountPlan,
@@ -29,13 +29,10 @@ import type {
   RotatedSecret,
 } from '../schemas/admin.responses.ts';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 function adminOnly(token: string): RequestHandler {
-  const expected = digest(token);
+  const allowed = bearerCheck(token);
   return (req, _res, next) => {
-    const presented = req.get('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-    if (!presented || !timingSafeEqual(digest(presented), expected)) {
+    if (!allowed(req.get('authorization'))) {
       throw new DomainError('INVALID_API_KEY', 'The admin token is missing or not valid.');
     }
     next();

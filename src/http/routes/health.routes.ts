@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Deps } from '../../deps.ts';
 import { DomainError } from '../../domain/errors.ts';
+import { bearerCheck } from '../../lib/bearer.ts';
 import { withDeadline } from '../../lib/deadline.ts';
 import { metricsText, metricsContentType } from '../../lib/metrics.ts';
 import type { Health, Ready } from '../schemas/admin.responses.ts';
@@ -37,7 +38,14 @@ export function healthRouter(deps: Deps): Router {
     }
     res.json({ status: 'ready', redis: 'ok', postgres: 'ok' } satisfies Ready);
   });
-  router.get('/metrics', async (_req, res) => {
+  // METRICS_TOKEN set: Prometheus scrapes with `authorization: { credentials: <token> }`.
+  const metricsAllowed = deps.config.http.metricsToken
+    ? bearerCheck(deps.config.http.metricsToken)
+    : () => true;
+  router.get('/metrics', async (req, res) => {
+    if (!metricsAllowed(req.get('authorization'))) {
+      throw new DomainError('INVALID_API_KEY', 'The metrics token is missing or not valid.');
+    }
     res.setHeader('Content-Type', metricsContentType);
     res.send(await metricsText());
   });

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
 import { loadConfig } from './config/env.ts';
 import { createDatabase } from './data/db.ts';
 import { migrate } from './data/migrate.ts';
+import { listAccountKeys, listAccountsPage } from './domain/accounts/list-accounts.ts';
 import {
   addCredits,
   createAccount,
@@ -11,20 +13,88 @@ import {
 } from './domain/accounts/manage-accounts.ts';
 import { DomainError } from './domain/errors.ts';
 import { rotateWebhookSecret } from './domain/webhooks/rotate-secret.ts';
-import { accountBody, accountPlanBody, keyBody } from './http/schemas/admin.schemas.ts';
+import {
+  accountBody,
+  accountPlanBody,
+  creditsBody,
+  keyBody,
+  listAccountsQuery,
+} from './http/schemas/admin.schemas.ts';
+
+/**
+ * The operator CLI: the actions of the /admin routes, against the database directly. Answers are
+ * JSON on stdout (for scripts); errors are one readable line per problem on stderr. Exit codes:
+ * 0 done, 1 refused (a bad value, an unknown account), 2 a usage error (what to type instead).
+ */
+const PLANS = 'free|hobby|growth|business';
+const commands = {
+  'create-account': {
+    args: [],
+    usage: `create-account --name NAME [--plan ${PLANS}] [--credits N]`,
+    about:
+      'Creates an account with a live and a test key; prints the keys (shown once) and their ids.',
+  },
+  'list-accounts': {
+    args: [],
+    usage: 'list-accounts [--limit N] [--starting-after ACCOUNT_ID]',
+    about:
+      'Lists accounts, newest first (20 by default, 100 at most), with plan, balance and quota.',
+  },
+  'create-key': {
+    args: ['ACCOUNT_ID'],
+    usage:
+      'create-key ACCOUNT_ID [--mode live|test] [--scopes validate:read,validate:write]\n' +
+      '             [--ip-allowlist 203.0.113.0/24,2001:db8::/32] [--expires-at ISO8601]',
+    about: 'Creates an API key; prints it (shown once) and its id.',
+  },
+  'list-keys': {
+    args: ['ACCOUNT_ID'],
+    usage: 'list-keys ACCOUNT_ID',
+    about: "Lists an account's keys: ids, modes, prefixes, scopes, whether disabled or expired.",
+  },
+  'disable-key': {
+    args: ['KEY_ID'],
+    usage: 'disable-key KEY_ID',
+    about: 'Disables a key at once (list-keys shows the ids).',
+  },
+  'add-credits': {
+    args: ['ACCOUNT_ID', 'AMOUNT'],
+    usage: 'add-credits ACCOUNT_ID AMOUNT',
+    about: 'Adds credits (a negative AMOUNT takes some back); prints the balance.',
+  },
+  'set-plan': {
+    args: ['ACCOUNT_ID'],
+    usage: `set-plan ACCOUNT_ID [--plan ${PLANS}] [--monthly-quota N|plan]`,
+    about:
+      "Changes the plan and/or gives the account its own monthly quota (plan: the plan's again).",
+  },
+  'rotate-webhook-secret': {
+    args: ['ACCOUNT_ID'],
+    usage: 'rotate-webhook-secret ACCOUNT_ID',
+    about: 'Makes a new webhook secret; the previous one keeps signing for 24 hours.',
+  },
+  migrate: {
+    args: [],
+    usage: 'migrate',
+    about: 'Applies the migrations (every command does so first).',
+  },
+} as const;
+type Command = keyof typeof commands;
 
 const USAGE = `mailsift operator CLI (the same actions as the /admin routes)
 
-  npm run cli -- create-account --name NAME [--plan free|hobby|growth|business] [--credits N]
-  npm run cli -- create-key ACCOUNT_ID [--mode live|test] [--scopes validate:read,validate:write]
-                             [--ip-allowlist 203.0.113.0/24,2001:db8::/32] [--expires-at ISO8601]
-  npm run cli -- disable-key KEY_ID
-  npm run cli -- add-credits ACCOUNT_ID AMOUNT
-  npm run cli -- rotate-webhook-secret ACCOUNT_ID
-  npm run cli -- set-plan ACCOUNT_ID [--plan free|hobby|growth|business] [--monthly-quota N|plan]
-                             (--monthly-quota plan: back to the plan's quota)
-  npm run cli -- migrate
+${Object.values(commands)
+  .map((c) => `  npm run cli -- ${c.usage}`)
+  .join('\n')}
+
+  npm run cli -- COMMAND --help   what a command does
 `;
+
+/** Thrown for a command line that cannot run as typed: exit 2, with the command's usage. */
+class UsageError extends Error {}
+
+const usageOf = (c: Command) =>
+  `usage: npm run cli -- ${commands[c].usage}\n\n${commands[c].about}\n`;
 
 const list = (v: string | undefined) =>
   v
@@ -34,98 +104,176 @@ const list = (v: string | undefined) =>
         .filter(Boolean)
     : undefined;
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      plan: { type: 'string' },
-      credits: { type: 'string' },
-      mode: { type: 'string' },
-      scopes: { type: 'string' },
-      'ip-allowlist': { type: 'string' },
-      'expires-at': { type: 'string' },
-      'monthly-quota': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command, ...args] = positionals;
-  if (!command || values.help) {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
+/** A number typed on the command line, or a refusal naming the option. */
+function num(v: string | undefined, option: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) {
+    throw new DomainError('VALIDATION_ERROR', `${option}: '${v}' is not a number.`);
   }
+  return n;
+}
+
+/** The option an API field is typed as here: `ip_allowlist` -> `--ip-allowlist`. */
+const OPTION_OF: Record<string, string> = { amount: 'AMOUNT' };
+const optionOf = (field: string) => OPTION_OF[field] ?? `--${field.replaceAll('_', '-')}`;
+
+/** Parses with an admin schema; its complaints become lines naming the options. */
+function check<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => {
+    const field = i.path.length > 0 ? optionOf(String(i.path[0])) : null;
+    return field ? `${field}: ${i.message}` : i.message;
+  });
+  throw new DomainError('VALIDATION_ERROR', lines.join('\n'));
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof DomainError)) return `error: ${String(err)}`;
+  const fields = (err.details as { fields?: Record<string, unknown> } | undefined)?.fields;
+  const extra = fields
+    ? Object.entries(fields).map(([f, m]) => `  ${optionOf(f)}: ${[m].flat().join(' ')}`)
+    : [];
+  return [`error: ${err.message} (${err.code})`, ...extra].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        plan: { type: 'string' },
+        credits: { type: 'string' },
+        mode: { type: 'string' },
+        scopes: { type: 'string' },
+        'ip-allowlist': { type: 'string' },
+        'expires-at': { type: 'string' },
+        'monthly-quota': { type: 'string' },
+        limit: { type: 'string' },
+        'starting-after': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [name, ...args] = positionals;
+  if (!name) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (!(name in commands)) {
+    process.stderr.write(`error: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  const command = name as Command;
+  if (values.help) {
+    process.stdout.write(usageOf(command));
+    return 0;
+  }
+  const wanted: readonly string[] = commands[command].args;
+  if (args.length < wanted.length) {
+    const missing = wanted.slice(args.length).join(' and ');
+    process.stderr.write(`error: ${command} needs ${missing}\n${usageOf(command)}`);
+    return 2;
+  }
+  if (args.length > wanted.length) {
+    process.stderr.write(`error: unexpected '${args[wanted.length]}'\n${usageOf(command)}`);
+    return 2;
+  }
+
   const config = loadConfig();
   await migrate(config.db.url);
   if (command === 'migrate') return 0;
   const db = createDatabase(config.db.url, 2);
   try {
-    let out: unknown;
-    switch (command) {
-      case 'create-account': {
-        const b = accountBody.parse({
-          name: values.name,
-          plan: values.plan,
-          credits: values.credits ? Number(values.credits) : undefined,
-        });
-        out = await createAccount(db.prisma, {
-          name: b.name,
-          plan: b.plan as never,
-          credits: b.credits,
-        });
-        break;
-      }
-      case 'create-key': {
-        const b = keyBody.parse({
-          mode: values.mode,
-          scopes: list(values.scopes),
-          ip_allowlist: list(values['ip-allowlist']),
-          expires_at: values['expires-at'],
-        });
-        out = await createApiKey(db.prisma, args[0] ?? '', {
-          mode: b.mode,
-          scopes: b.scopes as never,
-          ipAllowlist: b.ip_allowlist ?? [],
-          expiresAt: b.expires_at ? new Date(b.expires_at) : null,
-        });
-        break;
-      }
-      case 'disable-key':
-        out = await disableApiKey(db.prisma, args[0] ?? '');
-        break;
-      case 'add-credits':
-        out = await addCredits(db.prisma, args[0] ?? '', Number(args[1]));
-        break;
-      case 'rotate-webhook-secret':
-        out = await rotateWebhookSecret(db.prisma, args[0] ?? '');
-        break;
-      case 'set-plan': {
-        const quota = values['monthly-quota'];
-        const b = accountPlanBody.parse({
-          plan: values.plan,
-          monthly_quota: quota === undefined ? undefined : quota === 'plan' ? null : Number(quota),
-        });
-        out = await updateAccountPlanOrQuota(db.prisma, args[0] ?? '', {
-          ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
-          ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
-        });
-        break;
-      }
-      default:
-        process.stderr.write(`unknown command '${command}'\n\n${USAGE}`);
-        return 2;
-    }
+    const out = await run(db.prisma, command, args, values);
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   } catch (err) {
-    const message =
-      err instanceof DomainError
-        ? `${err.code}: ${err.message} ${JSON.stringify(err.details ?? {})}`
-        : String(err);
-    process.stderr.write(`${message}\n`);
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n${usageOf(command)}`);
+      return 2;
+    }
+    process.stderr.write(`${describe(err)}\n`);
     return 1;
   } finally {
     await db.close();
+  }
+}
+
+type Values = Record<string, string | boolean | undefined>;
+type Prisma = ReturnType<typeof createDatabase>['prisma'];
+
+async function run(prisma: Prisma, command: Command, args: string[], values: Values) {
+  const s = (k: string) => values[k] as string | undefined;
+  const id = args[0] ?? '';
+  switch (command) {
+    case 'create-account': {
+      if (s('name') === undefined) throw new UsageError('create-account needs --name');
+      const b = check(accountBody, {
+        name: s('name'),
+        plan: s('plan'),
+        credits: num(s('credits'), '--credits'),
+      });
+      return createAccount(prisma, { name: b.name, plan: b.plan as never, credits: b.credits });
+    }
+    case 'list-accounts': {
+      const q = check(listAccountsQuery, {
+        limit: s('limit'),
+        starting_after: s('starting-after'),
+      });
+      return listAccountsPage(prisma, {
+        limit: q.limit,
+        ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
+      });
+    }
+    case 'create-key': {
+      const b = check(keyBody, {
+        mode: s('mode'),
+        scopes: list(s('scopes')),
+        ip_allowlist: list(s('ip-allowlist')),
+        expires_at: s('expires-at'),
+      });
+      return createApiKey(prisma, id, {
+        mode: b.mode,
+        scopes: b.scopes as never,
+        ipAllowlist: b.ip_allowlist ?? [],
+        expiresAt: b.expires_at ? new Date(b.expires_at) : null,
+      });
+    }
+    case 'list-keys':
+      return listAccountKeys(prisma, id);
+    case 'disable-key':
+      return disableApiKey(prisma, id);
+    case 'add-credits': {
+      const b = check(creditsBody, { amount: num(args[1], 'AMOUNT') });
+      return addCredits(prisma, id, b.amount);
+    }
+    case 'rotate-webhook-secret':
+      return rotateWebhookSecret(prisma, id);
+    case 'set-plan': {
+      const quota = s('monthly-quota');
+      if (s('plan') === undefined && quota === undefined) {
+        throw new UsageError('set-plan needs --plan, --monthly-quota or both');
+      }
+      const b = check(accountPlanBody, {
+        plan: s('plan'),
+        monthly_quota: quota === 'plan' ? null : num(quota, '--monthly-quota'),
+      });
+      return updateAccountPlanOrQuota(prisma, id, {
+        ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
+        ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
+      });
+    }
+    case 'migrate':
+      return null;
   }
 }
 

@@ -85,3 +85,20 @@ export async function moveCredits(
     SELECT credit_balance AS balance FROM moved`;
   return rows[0]?.balance ?? null;
 }
+
+/** Accounts, newest first; `after` (an account id) continues a listing after that account. */
+export async function listAccounts(db: Db, opts: { limit: number; after?: string }) {
+  return db.account.findMany({
+    take: opts.limit,
+    ...(opts.after ? { cursor: { id: opts.after }, skip: 1 } : {}),
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+  });
+}
+
+/** An account's keys, oldest first (the plain keys are never stored: prefixes only). */
+export async function listApiKeys(db: Db, accountId: string) {
+  return db.apiKey.findMany({
+    where: { accountId },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+}

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { api, startHarness, type Harness } from '../support/harness.ts';
 import { launchBrowser, screenshot, watchProblems } from './browser-support.ts';
 
 // Error journeys: each refusal of API.md shows as a sentence next to what caused it, never as
@@ -101,15 +101,34 @@ describe('the web page shows the errors of API.md as sentences', () => {
     expect(problems).toEqual([]);
   });
 
-  it('when the day’s test allowance is used up (429), then the sentence says when to try again', async () => {
+  it('when the day’s test allowance has less left than the list needs (429), then the sentence says what is left and when to try again', async () => {
+    const { test } = await h.account('business', 100);
+    const used = await api(h.url, test)('POST', '/v1/validate/batch', {
+      emails: [
+        'deliverable+a@example.com',
+        'deliverable+b@example.com',
+        'deliverable+c@example.com',
+      ],
+    });
+    expect(used.status).toBe(200);
+    const { page, problems } = await signedIn(test);
+    const rows = Array.from({ length: 3 }, (_, i) => `deliverable+${i}@example.com`).join('\n');
+    await upload(page, `email\n${rows}\n`);
+    expect(await sentence(page, 'start-error')).toMatch(
+      /^This list needs 3 of today's 5 test-key emails; 2 are left\. Try again in \d+ (hours|minutes|seconds) \(at 00:00 UTC\)\.$/,
+    );
+    await screenshot(page, 'errors-4-daily-limit');
+    expect(problems).toEqual([]);
+  });
+
+  it('when the list is larger than the whole test allowance (413), then the sentence says so, not when to retry', async () => {
     const { test } = await h.account('business', 100);
     const { page, problems } = await signedIn(test);
     const rows = Array.from({ length: 8 }, (_, i) => `deliverable+${i}@example.com`).join('\n');
     await upload(page, `email\n${rows}\n`);
-    expect(await sentence(page, 'start-error')).toMatch(
-      /^Today's limit of 5 is used up \(0 used\)\. Try again in \d+ (hours|minutes|seconds) \(at 00:00 UTC\)\.$/,
+    expect(await sentence(page, 'start-error')).toBe(
+      "This list has 8 addresses, more than the test key's daily allowance of 5. Upload at most 5 with the test key, or use the live key.",
     );
-    await screenshot(page, 'errors-4-daily-limit');
     expect(problems).toEqual([]);
   });
 });

@@ -127,6 +127,16 @@ export async function startHarness(
   return harness;
 }
 
+/**
+ * An error body with what differs between any two answers blanked (its time and its request id),
+ * so that two refusals can be compared byte for byte ("exactly as absent as a missing job").
+ */
+export function errorBytes(text: string): string {
+  return text
+    .replace(/"timestamp":"[^"]+"/, '"timestamp":""')
+    .replace(/"request_id":"[^"]+"/, '"request_id":""');
+}
+
 /** Polls until `check` returns a value, within a bound; never a fixed sleep. */
 export async function waitFor<T>(
   check: () => Promise<T | null | undefined | false>,

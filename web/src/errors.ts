@@ -109,6 +109,13 @@ export function explain(
       };
     case 'PAYLOAD_TOO_LARGE': {
       const max = typeof d.maximum === 'number' ? d.maximum : null;
+      if (typeof d.requested === 'number') {
+        // A test key's list larger than its whole daily allowance: no day would take it.
+        return {
+          where: 'submit',
+          sentence: `This list has ${num(d.requested)} addresses, more than the test key's daily allowance of ${num(max)}. Upload at most ${num(max)} with the test key, or use the live key.`,
+        };
+      }
       const rows = /rows|addresses/.test(err.message);
       return {
         where: context === 'upload' ? 'file' : 'submit',
@@ -142,11 +149,16 @@ export function explain(
         where: 'submit',
         sentence: `Too many requests in a minute (the limit is ${num(d.limit)}). Try again ${whenFrom(typeof d.retryAfter === 'number' ? d.retryAfter : err.retryAfter)}.`,
       };
-    case 'DAILY_LIMIT_EXCEEDED':
+    case 'DAILY_LIMIT_EXCEEDED': {
+      const fits =
+        typeof d.requested === 'number' && typeof d.remaining === 'number'
+          ? `This list needs ${num(d.requested)} of today's ${num(d.limit)} test-key emails; ${num(d.remaining)} are left.`
+          : `Today's limit of ${num(d.limit)} is used up (${num(d.used)} used).`;
       return {
         where: 'submit',
-        sentence: `Today's limit of ${num(d.limit)} is used up (${num(d.used)} used). Try again ${whenFrom(err.retryAfter, d.resetsAt)}.`,
+        sentence: `${fits} Try again ${whenFrom(err.retryAfter, d.resetsAt)}.`,
       };
+    }
     case 'QUOTA_EXCEEDED':
       return {
         where: 'submit',

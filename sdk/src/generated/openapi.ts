@@ -27,7 +27,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List accounts, newest first */
+        get: operations["adminListAccounts"];
         put?: never;
         /** Create an account with a live and a test key */
         post: operations["adminCreateAccount"];
@@ -81,7 +82,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List an account's API keys (ids and prefixes; keys are never stored) */
+        get: operations["adminListKeys"];
         put?: never;
         /** Create an API key */
         post: operations["adminCreateKey"];
@@ -240,7 +242,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics
+         * @description Open unless the operator sets METRICS_TOKEN; then `Authorization: Bearer <METRICS_TOKEN>` is required (401 otherwise).
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -545,6 +550,13 @@ export interface components {
                 today: number;
             };
         };
+        AccountList: {
+            /** @description Newest first. */
+            data: components["schemas"]["AccountSummary"][];
+            has_more: boolean;
+            /** @constant */
+            object: "list";
+        };
         AccountPlan: {
             /** @description True when the account has its own monthly quota. */
             custom_quota: boolean;
@@ -552,6 +564,19 @@ export interface components {
             /** @description The quota in force: the custom one, or the plan's. */
             monthly_quota: number;
             plan: string;
+        };
+        AccountSummary: {
+            /** Format: date-time */
+            created_at: string;
+            credit_balance: number;
+            custom_quota: boolean;
+            id: string;
+            /** @description The quota in force: the custom one, or the plan's. */
+            monthly_quota: number;
+            name: string;
+            plan: string;
+            /** @description The account's own daily test-key allowance; null: TEST_DAILY_LIMIT. */
+            test_daily_limit: number | null;
         };
         AdminAddCredits: {
             amount: number;
@@ -619,6 +644,11 @@ export interface components {
         };
         CreatedAccount: {
             id: string;
+            /** @description The ids of those keys (`key_…`), for `PATCH /admin/keys/{id}`. */
+            key_ids: {
+                live: string;
+                test: string;
+            };
             /** @description Plain keys, shown only now (stored hashed). */
             keys: {
                 live: string;
@@ -907,10 +937,30 @@ export interface components {
             code: "dns_unhealthy" | "smtp_blocked" | "proxy_failed";
             message: string;
         };
+        KeyList: {
+            /** @description Oldest first. */
+            data: components["schemas"]["KeySummary"][];
+            /** @constant */
+            object: "list";
+        };
         KeyState: {
             disabled: boolean;
             disabled_at: string | null;
             id: string;
+        };
+        KeySummary: {
+            /** Format: date-time */
+            created_at: string;
+            disabled: boolean;
+            expired: boolean;
+            expires_at: string | null;
+            id: string;
+            ip_allowlist: string[];
+            /** @enum {string} */
+            mode: "live" | "test";
+            /** @description The first characters of the key; the key itself is not stored. */
+            prefix: string;
+            scopes: string[];
         };
         Ready: {
             /** @constant */
@@ -1101,6 +1151,143 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
+    adminListAccounts: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description An account id: the page starts after it (the last id of the previous page). */
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of accounts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountList"];
+                };
+            };
+            /** @description Bad request: VALIDATION_ERROR. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
@@ -1594,6 +1781,119 @@ export interface operations {
             };
         };
     };
+    adminListKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id (`acct_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys, oldest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Not found: NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Server error: INTERNAL_ERROR. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+            /** @description Service unavailable: SERVICE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
+                };
+            };
+        };
+    };
     adminCreateKey: {
         parameters: {
             query?: never;
@@ -1901,7 +2201,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1923,7 +2223,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1945,7 +2245,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -1968,7 +2268,7 @@ export interface operations {
                             details?: components["schemas"]["ErrorDetails"];
                             /** @description Human-readable; may change, never parse it. */
                             message: string;
-                            /** @description The X-Request-Id of this response. */
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
                             request_id?: string;
                         };
                         /** Format: date-time */
@@ -2444,6 +2744,28 @@ export interface operations {
                 content: {
                     /** @example # TYPE mailsift_http_requests_total counter */
                     "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: INVALID_API_KEY. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_API_KEY";
+                            details?: components["schemas"]["ErrorDetails"];
+                            /** @description Human-readable; may change, never parse it. */
+                            message: string;
+                            /** @description The X-Request-Id of this response: quote it when asking for support. */
+                            request_id?: string;
+                        };
+                        /** Format: date-time */
+                        timestamp: string;
+                    };
                 };
             };
             /** @description Server error: INTERNAL_ERROR. */

@@ -16,11 +16,15 @@ import {
   creditsBody,
   keyBody,
   keyStateBody,
+  listAccountsQuery,
 } from '../schemas/admin.schemas.ts';
+import { listAccountKeys, listAccountsPage } from '../../domain/accounts/list-accounts.ts';
 import { toDiagnostics } from '../schemas/diagnostics.responses.ts';
 import { bearerCheck } from '../../lib/bearer.ts';
 import { currentDiagnostics } from '../../domain/diagnostics/current-diagnostics.ts';
 import type {
+  AccountList,
+  KeyList,
   AccountPlan,
   Balance,
   CreatedAccount,
@@ -48,6 +52,19 @@ function body<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
   throw validationError(fields);
 }
 
+/** Query parameters by a strict schema: an unknown one is a 400 that names it. */
+function query<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, string[]> = {};
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) (fields[key] ??= []).push('Unknown query parameter.');
+    } else (fields[issue.path.join('.') || 'query'] ??= []).push(issue.message);
+  }
+  throw validationError(fields);
+}
+
 /** Operator routes; mounted only when ADMIN_TOKEN is set (otherwise they are 404). */
 export function adminRouter(deps: Deps, token: string): Router {
   const router = Router();
@@ -65,7 +82,21 @@ export function adminRouter(deps: Deps, token: string): Router {
       id: account.id,
       webhook_secret: account.webhook_secret,
       keys: account.keys,
+      key_ids: account.key_ids,
     } satisfies CreatedAccount);
+  });
+
+  router.get('/accounts', async (req, res) => {
+    const q = query(listAccountsQuery, req.query);
+    const page = await listAccountsPage(prisma, {
+      limit: q.limit,
+      ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
+    });
+    res.json(page satisfies AccountList);
+  });
+
+  router.get('/accounts/:id/keys', async (req, res) => {
+    res.json((await listAccountKeys(prisma, req.params.id)) satisfies KeyList);
   });
 
   router.post('/accounts/:id/keys', async (req, res) => {

@@ -11,8 +11,54 @@ export const createdAccountSchema = z
     keys: z
       .object({ live: z.string(), test: z.string() })
       .describe('Plain keys, shown only now (stored hashed).'),
+    key_ids: z
+      .object({ live: z.string(), test: z.string() })
+      .describe('The ids of those keys (`key_…`), for `PATCH /admin/keys/{id}`.'),
   })
   .meta({ id: 'CreatedAccount' });
+
+export const accountSummarySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    plan: z.string(),
+    credit_balance: z.int(),
+    monthly_quota: z.int().min(0).describe("The quota in force: the custom one, or the plan's."),
+    custom_quota: z.boolean(),
+    test_daily_limit: z
+      .int()
+      .min(0)
+      .nullable()
+      .describe("The account's own daily test-key allowance; null: TEST_DAILY_LIMIT."),
+    created_at: isoTime,
+  })
+  .meta({ id: 'AccountSummary' });
+
+export const accountListSchema = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(accountSummarySchema).describe('Newest first.'),
+    has_more: z.boolean(),
+  })
+  .meta({ id: 'AccountList' });
+
+export const keySummarySchema = z
+  .object({
+    id: z.string(),
+    mode: z.enum(['live', 'test']),
+    prefix: z.string().describe('The first characters of the key; the key itself is not stored.'),
+    scopes: z.array(z.string()),
+    ip_allowlist: z.array(z.string()),
+    expires_at: isoTime.nullable(),
+    disabled: z.boolean(),
+    expired: z.boolean(),
+    created_at: isoTime,
+  })
+  .meta({ id: 'KeySummary' });
+
+export const keyListSchema = z
+  .object({ object: z.literal('list'), data: z.array(keySummarySchema).describe('Oldest first.') })
+  .meta({ id: 'KeyList' });
 
 export const createdKeySchema = z
   .object({ id: z.string(), key: z.string().describe('The plain key, shown only now.') })
@@ -48,6 +94,8 @@ export const readySchema = z
 
 export type CreatedAccount = z.infer<typeof createdAccountSchema>;
 export type CreatedKey = z.infer<typeof createdKeySchema>;
+export type AccountList = z.infer<typeof accountListSchema>;
+export type KeyList = z.infer<typeof keyListSchema>;
 export type KeyState = z.infer<typeof keyStateSchema>;
 export type Balance = z.infer<typeof balanceSchema>;
 export type RotatedSecret = z.infer<typeof rotatedSecretSchema>;

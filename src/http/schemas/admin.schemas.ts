@@ -48,3 +48,14 @@ export const accountPlanBody = z
   .refine((b) => b.plan !== undefined || b.monthly_quota !== undefined, {
     message: 'Give plan, monthly_quota or both.',
   });
+
+export const listAccountsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size.'),
+    starting_after: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('An account id: the page starts after it (the last id of the previous page).'),
+  })
+  .strict();

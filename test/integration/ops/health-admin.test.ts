@@ -51,7 +51,9 @@ describe('admin routes', () => {
       id: expect.stringMatching(/^acct_/),
       webhook_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]+=*$/),
       keys: { live: expect.stringMatching(/^ms_live_/), test: expect.stringMatching(/^ms_test_/) },
+      key_ids: { live: expect.stringMatching(/^key_/), test: expect.stringMatching(/^key_/) },
     });
+    expect(created.json.key_ids.live).not.toBe(created.json.key_ids.test);
     const stored = await h.deps.db.prisma.apiKey.findMany({
       where: { accountId: created.json.id },
     });

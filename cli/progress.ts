@@ -74,8 +74,12 @@ export async function waitWithProgress(
             format:
               'Verifying  {bar} {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | {counts}',
           });
-          bar.start(Math.max(j.total, 1), j.processed, payload);
-        } else bar.update(j.processed, payload);
+          // Drawn from 0 even when the first poll finds the job done: the bar shows where it
+          // started, and its ETA buffer has a movement to measure (a bar that starts full has
+          // none, and cli-progress prints its ETA as "NULL").
+          bar.start(Math.max(j.total, 1), 0, payload);
+        }
+        bar.update(j.processed, payload);
       },
     });
     if (out.tty) {

@@ -26,6 +26,15 @@ const int = (fallback: number, min = 0) =>
     .min(min, { message: `must be at least ${min}` })
     .default(fallback);
 
+/** A comma-separated setting as its non-empty, trimmed entries. */
+const commaList = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
 const hostPort = z
   .string()
   .trim()
@@ -162,32 +171,10 @@ const fields = z.object({
       'must be a redis:// URL, or redis+cluster://host:port,host:port for a Redis Cluster',
     )
     .default('redis://127.0.0.1:6379'),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : [],
-    )
-    .pipe(z.array(clusterNode)),
+  REDIS_CLUSTER_NODES: z.string().optional().transform(commaList).pipe(z.array(clusterNode)),
   QUEUE_PREFIX: z.string().min(1).default('mailsift'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  DNS_SERVERS: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : [],
-    )
-    .pipe(z.array(hostPort)),
+  DNS_SERVERS: z.string().optional().transform(commaList).pipe(z.array(hostPort)),
   DNS_TIMEOUT_MS: int(5000, 1),
   // Resolver canaries (docs/network.md): domains that must have MX records.
   DNS_CANARY_DOMAINS: nameList('gmail.com,outlook.com,yahoo.com'),

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { copyEscape, copyText } from './copy-text.ts';
 import { once } from 'node:events';
 
 export interface JobRowInput {
@@ -12,17 +13,6 @@ export interface JobRowInput {
   duplicateOf: number | null;
 }
 
-// COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
-const escape = (v: string) =>
-  /[\\\t\n\r]/.test(v)
-    ? v
-        .replaceAll('\\', '\\\\')
-        .replaceAll('\t', '\\t')
-        .replaceAll('\n', '\\n')
-        .replaceAll('\r', '\\r')
-    : v;
-const text = (v: string | null) => (v === null ? '\\N' : escape(v));
-
 /**
  * Streams a job's rows into job_rows with COPY, on the caller's client (inside its transaction).
  * Measured: ~20x faster than createMany; rows are buffered into ~64 KB writes.
@@ -33,7 +23,7 @@ export function openJobRowsCopy(client: PoolClient, jobId: string) {
       'COPY job_rows (job_id, idx, fields, email, normalized, domain, syntax_valid, duplicate_of) FROM STDIN',
     ),
   );
-  const job = escape(jobId);
+  const job = copyEscape(jobId);
   let buffer = '';
   let failed: Error | null = null;
   stream.on('error', (err) => {
@@ -65,8 +55,8 @@ export function openJobRowsCopy(client: PoolClient, jobId: string) {
   return {
     async write(row: JobRowInput) {
       buffer +=
-        `${job}\t${row.idx}\t${text(row.fields)}\t${escape(row.email)}\t${text(row.normalized)}\t` +
-        `${escape(row.domain)}\t${row.syntaxValid ? 't' : 'f'}\t${row.duplicateOf ?? '\\N'}\n`;
+        `${job}\t${row.idx}\t${copyText(row.fields)}\t${copyEscape(row.email)}\t${copyText(row.normalized)}\t` +
+        `${copyEscape(row.domain)}\t${row.syntaxValid ? 't' : 'f'}\t${row.duplicateOf ?? '\\N'}\n`;
       if (buffer.length >= 65536) await flush();
     },
     async end() {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { copyEscape, copyText } from './copy-text.ts';
 import type { Verdict } from '../validation/types.ts';
 
 /**
@@ -26,23 +27,13 @@ export interface JobRef {
   mode: string;
 }
 
-// COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
-const escape = (v: string) =>
-  /[\\\t\n\r]/.test(v)
-    ? v
-        .replaceAll('\\', '\\\\')
-        .replaceAll('\t', '\\t')
-        .replaceAll('\n', '\\n')
-        .replaceAll('\r', '\\r')
-    : v;
-
 async function copyResults(client: pg.PoolClient, jobId: string, rows: VerdictRow[]) {
-  const job = escape(jobId);
+  const job = copyEscape(jobId);
   let text = '';
   for (const { idx, verdict: v } of rows) {
     text +=
-      `${job}\t${idx}\t${escape(v.status)}\t${escape(v.reason)}\t` +
-      `${v.didYouMean === null ? '\\N' : escape(v.didYouMean)}\t${escape(JSON.stringify(v.checks))}\t` +
+      `${job}\t${idx}\t${copyEscape(v.status)}\t${copyEscape(v.reason)}\t` +
+      `${copyText(v.didYouMean)}\t${copyEscape(JSON.stringify(v.checks))}\t` +
       `${Math.round(v.durationMs)}\n`;
   }
   const stream = client.query(

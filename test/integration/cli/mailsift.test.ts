@@ -158,7 +158,6 @@ describe('mailsift clean', () => {
     expect(stdout).toMatch(
       /Verifying {2}█+ 100% \| 8\/8 \| \d+\/s \| ETA 0s \| deliverable 3 · undeliverable 2 · risky 2 · unknown 1/,
     );
-    expect(stdout).not.toMatch(/ETA (NULL|LL|INF)/); // every frame has a real ETA
     expect(stdout).toMatch(/completed: 8\/8 rows/);
     expect(stdout).toContain(`Wrote 8 rows to ${file('tty.csv')}`);
     expect(readFileSync(file('tty.csv'), 'utf8').split('\n')[0]).toContain('mailsift_status');

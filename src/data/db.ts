@@ -21,6 +21,12 @@ export function createDatabase(url: string, max = 10): Database {
   // An idle client's error (the server went away) must not crash the process; the next query
   // reports it to its caller instead.
   pool.on('error', () => undefined);
+  // A checked-out client (a transaction, a COPY) has no pool listener: when the server goes away
+  // it emits 'error', which would end the process. Its pending query rejects anyway, so the
+  // caller hears of it; the listener only keeps the process alive (Postgres restarts).
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,

@@ -165,7 +165,12 @@ describe('npm start says where it listens, and logs for the reader', () => {
     });
     expect(all.stdout()).toContain(`listening on:   every interface, port ${port2}`);
     if (other) expect(await connects(other, port2)).toBe(true);
-    // stdout is a pipe here: the log lines are JSON, one object a line.
+    // stdout is a pipe here: the log lines are JSON, one object a line. The log line may come
+    // after the banner, so wait for it rather than read it once.
+    await waitFor(async () => all.stdout().includes('mailsift listening on'), {
+      what: 'the log line of the listener',
+      timeoutMs: 30_000,
+    });
     const logLine = all
       .stdout()
       .split('\n')

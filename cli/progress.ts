@@ -31,6 +31,20 @@ export function uploadProgress(out: Output, file: string, size: number) {
 const countsOf = (job: Job) =>
   `deliverable ${job.counts.deliverable} · undeliverable ${job.counts.undeliverable} · risky ${job.counts.risky} · unknown ${job.counts.unknown}`;
 
+/**
+ * The time left at the rate seen so far: "0s" when nothing is left, "…" until a rate is known,
+ * then "42s", "3m 05s" or "1h 02m".
+ */
+export function etaText(remaining: number, perSecond: number): string {
+  if (remaining <= 0) return '0s';
+  if (!(perSecond > 0)) return '…';
+  const s = Math.ceil(remaining / perSecond);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+}
+
 export function describeJob(job: Job): string {
   const base = `Job ${job.id} ${job.status}: ${job.processed}/${job.total} rows`;
   return job.status === 'queued' ? base : `${base} (${countsOf(job)})`;
@@ -65,18 +79,22 @@ export async function waitWithProgress(
         }
         firstProcessed ??= j.processed;
         const seconds = (Date.now() - started) / 1000;
-        const rate = seconds > 0 ? Math.round((j.processed - firstProcessed) / seconds) : 0;
-        const payload = { rate, status: j.status, counts: countsOf(j) };
+        const rate = seconds > 0 ? (j.processed - firstProcessed) / seconds : 0;
+        const payload = {
+          rate: Math.round(rate),
+          left: etaText(j.total - j.processed, rate),
+          status: j.status,
+          counts: countsOf(j),
+        };
         if (!bar) {
           bar = new cliProgress.SingleBar({
             ...BAR,
-            etaBuffer: 20,
             format:
-              'Verifying  {bar} {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | {counts}',
+              'Verifying  {bar} {percentage}% | {value}/{total} | {rate}/s | ETA {left} | {counts}',
           });
           // Drawn from 0 even when the first poll finds the job done: the bar shows where it
-          // started, and its ETA buffer has a movement to measure (a bar that starts full has
-          // none, and cli-progress prints its ETA as "NULL").
+          // started. The ETA is ours (etaText): cli-progress's own prints "NULL" or "NaN" when a
+          // poll finds no movement.
           bar.start(Math.max(j.total, 1), 0, payload);
         }
         bar.update(j.processed, payload);

@@ -158,6 +158,10 @@ describe('mailsift clean', () => {
     expect(stdout).toMatch(
       /Verifying {2}█+ 100% \| 8\/8 \| \d+\/s \| ETA 0s \| deliverable 3 · undeliverable 2 · risky 2 · unknown 1/,
     );
+    // Every frame's ETA is a time or "…" (not yet known), never cli-progress's NULL / NaN.
+    const etas = [...stdout.matchAll(/ETA (\S+(?: \d\d[sm])?) \|/g)].map((m) => m[1]);
+    expect(etas.length).toBeGreaterThan(0);
+    for (const eta of etas) expect(eta).toMatch(/^(…|\d+s|\d+m \d\ds|\d+h \d\dm)$/);
     expect(stdout).toMatch(/completed: 8\/8 rows/);
     expect(stdout).toContain(`Wrote 8 rows to ${file('tty.csv')}`);
     expect(readFileSync(file('tty.csv'), 'utf8').split('\n')[0]).toContain('mailsift_status');

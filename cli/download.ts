@@ -1,7 +1,13 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CheckColumn, Job, Mailsift, VerdictStatus } from '../sdk/src/index.ts';
+import {
+  CHECK_COLUMNS,
+  type CheckColumn,
+  type Job,
+  type Mailsift,
+  type VerdictStatus,
+} from '../sdk/src/index.ts';
 import { UsageError } from './output.ts';
 
 export const STATUSES: readonly VerdictStatus[] = [
@@ -9,20 +15,6 @@ export const STATUSES: readonly VerdictStatus[] = [
   'undeliverable',
   'risky',
   'unknown',
-];
-
-export const CHECK_COLUMNS: readonly CheckColumn[] = [
-  'free',
-  'role',
-  'disposable',
-  'catch_all',
-  'mx_found',
-  'mx_host',
-  'smtp_code',
-  'smtp_enhanced_code',
-  'smtp_message',
-  'domain',
-  'duration_ms',
 ];
 
 /** What to download: the verdicts to keep, extra check columns, a BOM for Excel. */

@@ -1,5 +1,6 @@
 export { Mailsift, SDK_VERSION, type MailsiftOptions, type ValidateOptions } from './client.js';
 export {
+  CHECK_COLUMNS,
   Jobs,
   isTerminal,
   type CheckColumn,

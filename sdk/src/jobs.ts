@@ -26,19 +26,22 @@ export interface WaitOptions {
   pollMs?: number;
 }
 
-/** The check columns `download` can add (each as `mailsift_<name>`), or `'all'`. */
-export type CheckColumn =
-  | 'free'
-  | 'role'
-  | 'disposable'
-  | 'catch_all'
-  | 'mx_found'
-  | 'mx_host'
-  | 'smtp_code'
-  | 'smtp_enhanced_code'
-  | 'smtp_message'
-  | 'domain'
-  | 'duration_ms';
+/** The check columns `download` can add, each as `mailsift_<name>` (the server's list). */
+export const CHECK_COLUMNS = [
+  'free',
+  'role',
+  'disposable',
+  'catch_all',
+  'mx_found',
+  'mx_host',
+  'smtp_code',
+  'smtp_enhanced_code',
+  'smtp_message',
+  'domain',
+  'duration_ms',
+] as const;
+/** One of CHECK_COLUMNS; `download` also takes `'all'`. */
+export type CheckColumn = (typeof CHECK_COLUMNS)[number];
 
 export interface DownloadParams {
   /** Only rows with this verdict, or with one of these. */

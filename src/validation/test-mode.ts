@@ -67,7 +67,7 @@ const unexpected: Scenario = {
   catchAll: null,
 };
 
-/** Keyword (the local part) -> scenario. Each status and each reason of API.md names one. */
+/** Keyword (the local part) -> scenario. Each status and each reason (VERDICT_REASONS) names one. */
 const KEYWORDS: Record<string, Scenario> = {
   deliverable: accepted,
   accepted_email: accepted,
@@ -122,6 +122,7 @@ const KEYWORDS: Record<string, Scenario> = {
     smtp: reply(554, '5.7.1', 'Service unavailable; client host blocked using a DNSBL'),
     catchAll: null,
   },
+  dns_error: { status: 'unknown', reason: 'dns_error', smtp: null, catchAll: null, mx: false },
 };
 
 /** The keywords test mode knows, as a client types them before the `@`. */

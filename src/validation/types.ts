@@ -7,25 +7,28 @@ import type { DiagnosticsReport } from './diagnostics.ts';
 
 export type VerdictStatus = 'deliverable' | 'undeliverable' | 'risky' | 'unknown';
 
-export type VerdictReason =
-  | 'accepted_email'
-  | 'invalid_syntax'
-  | 'invalid_domain'
-  | 'no_mx'
-  | 'rejected_email'
-  | 'catch_all'
-  | 'disposable'
-  | 'role_account'
-  | 'mailbox_full'
-  | 'low_quality'
-  | 'timeout'
-  | 'no_connect'
-  | 'smtp_unavailable'
-  | 'greylisted'
-  | 'blocked'
-  | 'unexpected_error'
+/** Every reason a verdict can give: API.md's table, then what this service adds. */
+export const VERDICT_REASONS = [
+  'accepted_email',
+  'invalid_syntax',
+  'invalid_domain',
+  'no_mx',
+  'rejected_email',
+  'catch_all',
+  'disposable',
+  'role_account',
+  'mailbox_full',
+  'low_quality',
+  'timeout',
+  'no_connect',
+  'smtp_unavailable',
+  'greylisted',
+  'blocked',
+  'unexpected_error',
   /** The resolver failed (SERVFAIL, timeout, or unhealthy by its canaries): nothing was learnt. */
-  | 'dns_error';
+  'dns_error',
+] as const;
+export type VerdictReason = (typeof VERDICT_REASONS)[number];
 
 export interface SmtpCheck {
   code: number | null;

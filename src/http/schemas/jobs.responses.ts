@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jobResourceSchema } from '../../domain/jobs/job-resource.ts';
+import { VERDICT_REASONS } from '../../validation/types.ts';
 
 /**
  * Response bodies of the job routes (API.md "Jobs", "Result"). The mappers return these types
@@ -11,25 +12,7 @@ export const verdictStatusSchema = z
   .meta({ id: 'VerdictStatus' });
 
 export const verdictReasonSchema = z
-  .enum([
-    'accepted_email',
-    'invalid_syntax',
-    'invalid_domain',
-    'no_mx',
-    'rejected_email',
-    'catch_all',
-    'disposable',
-    'role_account',
-    'mailbox_full',
-    'low_quality',
-    'timeout',
-    'no_connect',
-    'smtp_unavailable',
-    'greylisted',
-    'blocked',
-    'unexpected_error',
-    'dns_error',
-  ])
+  .enum(VERDICT_REASONS)
   .meta({ id: 'VerdictReason', description: "Why the verdict is what it is (API.md's table)." });
 
 export const smtpCheckSchema = z

@@ -10,30 +10,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
 import { migrate } from '../src/data/migrate.ts';
 import { createAccount, updateAccountPlanOrQuota } from '../src/domain/accounts/manage-accounts.ts';
 import { mxZones, startDnsServer } from '../test/support/dns-server.ts';
+import { admin, benchDatabaseUrl, waitHealthy } from './support.ts';
 
 const ROWS = Number(process.env.BENCH_JOB_ROWS ?? 100_000);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,3').split(',').map(Number);
-const BASE = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const DB = Object.assign(new URL(BASE), { pathname: '/mailsift_bench_jobs' }).toString();
+const DB = benchDatabaseUrl('mailsift_bench_jobs');
 const PORT = 20000 + Math.floor(Math.random() * 20000);
 const PREFIX = `benchjobs${PORT}`;
 const domains = Array.from({ length: 2000 }, (_, i) => `company${i}.example`);
-
-async function admin(sql: string) {
-  const c = new pg.Client({ connectionString: BASE });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 function csv(tag: string) {
   let s = 'email,name\n';
@@ -119,17 +108,7 @@ async function main() {
     await updateAccountPlanOrQuota(db.prisma, account.id, {
       monthlyQuota: ROWS * WORKERS.length,
     });
-    for (let i = 0; ; i++) {
-      if (
-        await fetch(`http://127.0.0.1:${PORT}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 600) throw new Error('API did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitHealthy(PORT);
     const copyS = await rawCopySeconds(db);
     console.log(
       `quick-mode job of ${ROWS.toLocaleString('en')} addresses over 2,000 domains (local DNS)`,

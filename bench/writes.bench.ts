@@ -12,17 +12,16 @@
  * the size of the tables per address. Own database, dropped at the end.
  */
 import { once } from 'node:events';
-import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
 import { openJobRowsCopy } from '../src/data/job-rows.writer.ts';
 import { migrate } from '../src/data/migrate.ts';
 import { writeVerdicts, type VerdictRow } from '../src/data/verdicts.writer.ts';
 import type { Verdict } from '../src/validation/types.ts';
+import { admin, benchDatabaseUrl } from './support.ts';
 
 const ROWS = Number(process.env.BENCH_WRITE_ROWS ?? 100_000);
-const BASE = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const DB = Object.assign(new URL(BASE), { pathname: '/mailsift_bench_writes' }).toString();
+const DB = benchDatabaseUrl('mailsift_bench_writes');
 const STATUSES = ['deliverable', 'undeliverable', 'risky', 'unknown'] as const;
 
 function verdictOf(i: number): Verdict {
@@ -49,16 +48,6 @@ function verdictOf(i: number): Verdict {
       gateway: null,
     },
   };
-}
-
-async function admin(sql: string) {
-  const c = new pg.Client({ connectionString: BASE });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
 }
 
 type Db = ReturnType<typeof createDatabase>;

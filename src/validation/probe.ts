@@ -8,7 +8,7 @@ import { isThrottling, type ProviderPacer } from './pacing.ts';
 import { mayConnect } from './safety.ts';
 import { SmtpConnectError } from './smtp-client.ts';
 import type { SmtpReply } from './smtp-reply.ts';
-import { openSession } from './smtp-session.ts';
+import { openSession, QUIT_WAIT_MS } from './smtp-session.ts';
 import type { ProbeRoute } from './routes.ts';
 
 /**
@@ -248,6 +248,8 @@ export async function probeDomain(
       // Until one address is answered, its deadline also spans every MX host tried.
       firstDeadline ??= AbortSignal.timeout(settings.timeoutMs);
       const budget = new Budget(settings.timeoutMs, answered ? outer : both(outer, firstDeadline));
+      /** The QUIT sent and not yet answered: the slots are held until it settles. */
+      let closing: Promise<void> | null = null;
       try {
         const opened = await openSession({
           ip,
@@ -261,6 +263,7 @@ export async function probeDomain(
         });
         if (route?.proxy) deps.onProxyResult?.(route.proxy.name, null);
         if (opened.kind === 'refused') {
+          closing = opened.closing;
           const pause = await throttled(opened.reply);
           if (pause !== null) {
             settle(pending, { kind: 'paused', retryAfterMs: pause, reply: opened.reply });
@@ -286,7 +289,7 @@ export async function probeDomain(
               ? { kind: 'paused', retryAfterMs: pause, reply: mail }
               : { kind: 'refused', stage: 'mail', reply: mail },
           );
-          await conn.quit(200);
+          closing = conn.quit(QUIT_WAIT_MS, outer);
           return 'done';
         }
         let inSession = 0;
@@ -334,7 +337,8 @@ export async function probeDomain(
           // Polite: stay far below the server's error limits; the rest go on in a new session.
           if (rejections >= maxRejections) break;
         }
-        await conn.quit(Math.min(1000, settings.timeoutMs));
+        // The verdicts do not wait for the 221 (a sync probe answers one round trip sooner).
+        closing = conn.quit(QUIT_WAIT_MS, outer);
       } catch (err) {
         const timedOut = budget.signal.aborted;
         deps.logger.debug({ domain, mx, err: (err as Error).message }, 'SMTP session ended early');
@@ -356,8 +360,16 @@ export async function probeDomain(
         );
       } finally {
         budget.dispose();
-        await proxyLease?.release();
-        await lease.release();
+        const release = async () => {
+          await proxyLease?.release();
+          await lease.release();
+        };
+        // The session counts against the host's cap until its connection is closed.
+        if (closing)
+          void closing.then(release).catch((err: unknown) => {
+            deps.logger.warn({ err, mx }, 'could not release an SMTP connection slot');
+          });
+        else await release();
       }
     }
     return 'done';

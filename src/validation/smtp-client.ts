@@ -262,17 +262,19 @@ export class SmtpConnection {
     this.tls = true;
   }
 
-  /** Polite goodbye (RFC 5321 4.1.1.10): QUIT and a short wait for 221, then close. */
-  async quit(waitMs = 1000): Promise<void> {
-    if (this.failure) return;
-    const signal = AbortSignal.timeout(waitMs);
-    try {
-      await this.command('QUIT', signal);
-    } catch {
+  /**
+   * Polite goodbye (RFC 5321 4.1.1.10). QUIT is sent at once; the promise settles when the 221
+   * arrives, the server closes, `waitMs` passes or `signal` fires, and the socket is closed then.
+   * Nothing learnt waits for it: a caller holding a connection slot releases it when it settles.
+   */
+  quit(waitMs = 1000, signal?: AbortSignal): Promise<void> {
+    if (this.failure) return Promise.resolve();
+    const wait = AbortSignal.timeout(waitMs);
+    return this.command('QUIT', signal ? AbortSignal.any([wait, signal]) : wait).then(
+      () => this.destroy(),
       // the server may close first; either way we are done
-    } finally {
-      this.destroy();
-    }
+      () => this.destroy(),
+    );
   }
 
   destroy(): void {

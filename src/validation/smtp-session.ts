@@ -22,8 +22,14 @@ export interface SessionOptions {
 
 export type OpenedSession =
   | { kind: 'open'; conn: SmtpConnection; extensions: Set<string> }
-  /** The server greeted or answered EHLO/HELO with a refusal (4xx/5xx): the reply says why. */
-  | { kind: 'refused'; stage: 'banner' | 'helo'; reply: SmtpReply };
+  /**
+   * The server greeted or answered EHLO/HELO with a refusal (4xx/5xx): the reply says why.
+   * `closing` settles when the QUIT sent is answered or given up (SmtpConnection.quit).
+   */
+  | { kind: 'refused'; stage: 'banner' | 'helo'; reply: SmtpReply; closing: Promise<void> };
+
+/** How long a QUIT's 221 is awaited, in the background, before the socket is closed anyway. */
+export const QUIT_WAIT_MS = 5000;
 
 export async function openSession(opts: SessionOptions, tryTls = true): Promise<OpenedSession> {
   const conn = await SmtpConnection.connect({
@@ -38,13 +44,12 @@ export async function openSession(opts: SessionOptions, tryTls = true): Promise<
     // RFC 5321 3.1: a 554 (or 421) greeting means no service here; 220 means go on.
     const banner = await conn.read(opts.signal);
     if (banner.code !== 220) {
-      await conn.quit(200);
-      return { kind: 'refused', stage: 'banner', reply: banner };
+      const closing = conn.quit(QUIT_WAIT_MS, opts.signal);
+      return { kind: 'refused', stage: 'banner', reply: banner, closing };
     }
     let hello = await greet(conn, opts);
     if (hello.kind === 'refused') {
-      await conn.quit(200);
-      return hello;
+      return { ...hello, closing: conn.quit(QUIT_WAIT_MS, opts.signal) };
     }
     if (tryTls && hello.extensions.has('STARTTLS')) {
       const r = await conn.command('STARTTLS', opts.signal);
@@ -60,8 +65,7 @@ export async function openSession(opts: SessionOptions, tryTls = true): Promise<
         // RFC 3207 4.2: forget everything learnt before TLS and say EHLO again.
         hello = await greet(conn, opts);
         if (hello.kind === 'refused') {
-          await conn.quit(200);
-          return hello;
+          return { ...hello, closing: conn.quit(QUIT_WAIT_MS, opts.signal) };
         }
       }
       // 454 "TLS not available": carry on in plain text, as MTAs do.

@@ -53,6 +53,13 @@ export interface SmtpBehaviour {
   refuseEhlo?: boolean | SmtpReply;
   /** Wait before every reply: fixed ms, or uniform in [min, max]. */
   latencyMs?: number | { min: number; max: number };
+  /** Wait this long before the banner instead of `latencyMs` (scripted server only). */
+  greetingMs?: number;
+  /**
+   * Answer QUIT only when this resolves (scripted server only): a test holds the 221 back to
+   * see that the client's verdict does not wait for it.
+   */
+  quitAnsweredAfter?: () => Promise<void>;
 }
 
 const defaultConnectReject: SmtpReply = {

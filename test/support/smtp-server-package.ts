@@ -58,6 +58,7 @@ export async function startPackageSmtpServer(
     },
     onClose(session) {
       if (ids.delete(session.id)) stats.close();
+      stats.closed();
     },
     onSecure(_socket, _session, cb) {
       stats.tlsSessions++;

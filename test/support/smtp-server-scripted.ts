@@ -55,11 +55,12 @@ export async function startScriptedSmtpServer(
     raw.on('close', () => {
       sockets.delete(raw);
       endSession();
+      stats.closed();
     });
     raw.on('error', () => raw.destroy());
 
-    async function write(text: string): Promise<void> {
-      await later(latencyOf(b));
+    async function write(text: string, delayMs = latencyOf(b)): Promise<void> {
+      await later(delayMs);
       if (sock.destroyed) return;
       if (!b.tarpit) {
         sock.write(text);
@@ -146,6 +147,7 @@ export async function startScriptedSmtpServer(
       }
       if (verb === 'QUIT') {
         endSession();
+        await b.quitAnsweredAfter?.();
         await reply(221, '2.0.0 Bye');
         sock.end();
         return;
@@ -177,7 +179,7 @@ export async function startScriptedSmtpServer(
     const banner = b.multiLine
       ? [`${name} ESMTP scripted`, 'Unauthorised use prohibited', 'Ready']
       : `${name} ESMTP scripted`;
-    void write(format(220, banner, { multiLine: b.multiLine }));
+    void write(format(220, banner, { multiLine: b.multiLine }), b.greetingMs ?? latencyOf(b));
   }
 
   const server = net.createServer(session);

@@ -45,8 +45,17 @@ export interface SmtpServerHandle {
   readonly commands: string[];
   /** DATA commands received: a verifier must never send one. */
   readonly dataCommands: number;
+  /** Connections whose socket has closed, whoever closed it. */
+  readonly closedConnections: number;
   /** Resolves when `sessions` reaches n (no sleeps in tests). */
   waitForSessions(n: number): Promise<void>;
+  /**
+   * Resolves when no session is open: each one ended by QUIT or by its connection closing. A
+   * verifier sends QUIT without waiting for the answer, so its verdict can come first.
+   */
+  waitForIdle(): Promise<void>;
+  /** Resolves when `closedConnections` reaches n. */
+  waitForClosed(n: number): Promise<void>;
   close(): Promise<void>;
 }
 

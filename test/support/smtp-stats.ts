@@ -5,7 +5,16 @@ export function createStats() {
   let sessions = 0;
   let open = 0;
   let max = 0;
-  const waiters: { n: number; resolve: () => void }[] = [];
+  let closed = 0;
+  const waiters: { ready: () => boolean; resolve: () => void }[] = [];
+  const wake = () => {
+    for (const w of waiters.filter((x) => x.ready())) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  const until = (ready: () => boolean) =>
+    ready() ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ ready, resolve }));
   const stats = {
     rcpts: [] as string[],
     /** The client address of every connection, in arrival order. */
@@ -18,14 +27,18 @@ export function createStats() {
       sessions++;
       open++;
       max = Math.max(max, open);
-      for (const w of waiters.filter((x) => sessions >= x.n)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
+      wake();
       return sessions;
     },
+    /** The session ended: QUIT answered, or the connection closed. */
     close(): void {
       open--;
+      wake();
+    },
+    /** The connection's socket closed (whoever closed it). */
+    closed(): void {
+      closed++;
+      wake();
     },
     handle(host: string, port: number, close: () => Promise<void>): SmtpServerHandle {
       return {
@@ -39,6 +52,9 @@ export function createStats() {
         },
         get maxConcurrentSessions() {
           return max;
+        },
+        get closedConnections() {
+          return closed;
         },
         get tlsSessions() {
           return stats.tlsSessions;
@@ -55,10 +71,9 @@ export function createStats() {
         get dataCommands() {
           return stats.dataCommands;
         },
-        waitForSessions(n: number) {
-          if (sessions >= n) return Promise.resolve();
-          return new Promise<void>((resolve) => waiters.push({ n, resolve }));
-        },
+        waitForSessions: (n: number) => until(() => sessions >= n),
+        waitForIdle: () => until(() => open === 0),
+        waitForClosed: (n: number) => until(() => closed >= n),
         close,
       };
     },

@@ -43,6 +43,7 @@ describe('session limits', () => {
     // alice + the catch-all probe (rejected: 1) + 4 dead, then 5 + 5 + 5 + 4.
     expect(rcptsPerSession(server.commands)).toEqual([6, 5, 5, 5, 4]);
     expect(server.sessions).toBe(5);
+    await server.waitForIdle(); // the last QUIT is sent, not awaited, before the verdicts
     expect(server.commands.filter((c) => c === 'QUIT')).toHaveLength(5);
     expect(server.dataCommands).toBe(0);
   });

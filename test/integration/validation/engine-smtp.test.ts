@@ -49,6 +49,8 @@ describe('SMTP probe verdicts', () => {
     });
     expect(v.checks.smtp).toEqual({ code: 250, enhanced_code: '2.1.5', message: 'Recipient ok' });
     expect(f.servers[0]?.dataCommands).toBe(0);
+    // The verdict does not wait for the QUIT's answer: the session ends just after.
+    await f.servers[0]?.waitForIdle();
     expect(f.servers[0]?.commands.some((c) => /^QUIT$/i.test(c))).toBe(true);
   });
 

@@ -159,14 +159,3 @@ export function scanRows(
   }
   return { end: pos, unsure: false };
 }
-
-/** Line breaks (CRLF, LF or a lone CR, each one) in `text` between `from` and `to`. */
-export function breaksBetween(text: string, from: number, to: number, crBefore: boolean): number {
-  let n = 0;
-  for (let i = text.indexOf('\r', from); i !== -1 && i < to; i = text.indexOf('\r', i + 1)) n++;
-  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) {
-    const prevCr = i === from ? crBefore : text.charCodeAt(i - 1) === 13;
-    if (!prevCr) n++;
-  }
-  return n;
-}

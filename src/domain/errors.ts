@@ -1,6 +1,6 @@
 /**
  * Errors of the domain. They know nothing of HTTP: the same code runs in workers. The one table
- * in src/http/middleware/errors.ts maps each code to a status and the envelope of API.md.
+ * in src/http/middleware/error-status.ts maps each code to a status and the envelope of API.md.
  */
 export const errorCodes = [
   'VALIDATION_ERROR',

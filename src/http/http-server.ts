@@ -3,7 +3,7 @@ import { createServer, STATUS_CODES, type RequestListener, type Server } from 'n
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { statusOf } from './middleware/errors.ts';
+import { statusOf } from './middleware/error-status.ts';
 import { envelope } from './middleware/envelope.ts';
 
 /** Node's default limit of all request headers together (`--max-http-header-size`). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ErrorCode } from '../../domain/errors.ts';
-import { statusOf } from '../middleware/errors.ts';
+import { statusOf } from '../middleware/error-status.ts';
 import { errorEnvelopeSchema } from '../schemas/errors.responses.ts';
 import { errorExamples } from './examples.ts';
 import { authErrors, operations, type NamedBody, type Operation } from './operations.ts';
@@ -9,7 +9,7 @@ import { authErrors, operations, type NamedBody, type Operation } from './operat
 /**
  * The OpenAPI 3.1 document of the service, generated from the zod schemas the routes parse with
  * and the mappers return (one source of truth), the route table in ./operations.ts and the one
- * error-code -> status table of http/middleware/errors.ts.
+ * error-code -> status table of http/middleware/error-status.ts.
  */
 
 type Json = Record<string, unknown>;

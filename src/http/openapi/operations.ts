@@ -85,7 +85,7 @@ export interface Operation {
   success: Success;
   /**
    * The error codes this route can answer beyond those its `auth` implies; their statuses come
-   * from the one table in http/middleware/errors.ts.
+   * from the one table in http/middleware/error-status.ts.
    */
   errors: ErrorCode[];
 }

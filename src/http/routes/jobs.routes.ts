@@ -14,7 +14,7 @@ import { getJob, listJobs, listResults, summarizeJob } from '../../domain/jobs/r
 import { listWebhookAttempts } from '../../domain/webhooks/list-attempts.ts';
 import { authOf } from '../context.ts';
 import { scope } from '../middleware/auth.ts';
-import { isPathDecodeError } from '../middleware/errors.ts';
+import { isPathDecodeError } from '../middleware/error-causes.ts';
 import { countedUpload, countingDiskStorage } from '../middleware/upload-storage.ts';
 import { toJobResource, toJobSummary, toResult } from '../schemas/jobs.mappers.ts';
 import type { JobList, ResultPage, WebhookAttemptList } from '../schemas/jobs.responses.ts';

@@ -1,5 +1,4 @@
-import express, { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
+import express, { Router } from 'express';
 import type { Deps } from '../../deps.ts';
 import {
   addCredits,
@@ -8,19 +7,20 @@ import {
   disableApiKey,
   updateAccountPlanOrQuota,
 } from '../../domain/accounts/manage-accounts.ts';
-import { DomainError, validationError } from '../../domain/errors.ts';
 import { rotateWebhookSecret } from '../../domain/webhooks/rotate-secret.ts';
 import {
   accountBody,
   accountPlanBody,
+  adminBody as body,
+  adminQuery as query,
   creditsBody,
   keyBody,
   keyStateBody,
   listAccountsQuery,
 } from '../schemas/admin.schemas.ts';
+import { adminOnly } from '../middleware/admin-auth.ts';
 import { listAccountKeys, listAccountsPage } from '../../domain/accounts/list-accounts.ts';
 import { toDiagnostics } from '../schemas/diagnostics.responses.ts';
-import { bearerCheck } from '../../lib/bearer.ts';
 import { currentDiagnostics } from '../../domain/diagnostics/current-diagnostics.ts';
 import type {
   AccountList,
@@ -32,38 +32,6 @@ import type {
   KeyState,
   RotatedSecret,
 } from '../schemas/admin.responses.ts';
-
-function adminOnly(token: string): RequestHandler {
-  const allowed = bearerCheck(token);
-  return (req, _res, next) => {
-    if (!allowed(req.get('authorization'))) {
-      throw new DomainError('INVALID_API_KEY', 'The admin token is missing or not valid.');
-    }
-    next();
-  };
-}
-
-function body<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const parsed = schema.safeParse(raw ?? {});
-  if (parsed.success) return parsed.data;
-  const fields: Record<string, string[]> = {};
-  for (const issue of parsed.error.issues)
-    (fields[issue.path.join('.') || 'body'] ??= []).push(issue.message);
-  throw validationError(fields);
-}
-
-/** Query parameters by a strict schema: an unknown one is a 400 that names it. */
-function query<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const parsed = schema.safeParse(raw ?? {});
-  if (parsed.success) return parsed.data;
-  const fields: Record<string, string[]> = {};
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) (fields[key] ??= []).push('Unknown query parameter.');
-    } else (fields[issue.path.join('.') || 'query'] ??= []).push(issue.message);
-  }
-  throw validationError(fields);
-}
 
 /** Operator routes; mounted only when ADMIN_TOKEN is set (otherwise they are 404). */
 export function adminRouter(deps: Deps, token: string): Router {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validationError } from '../../domain/errors.ts';
 import { allScopes } from '../../domain/accounts/keys.ts';
 import { planNames } from '../../domain/billing/plans.ts';
 
@@ -59,3 +60,26 @@ export const listAccountsQuery = z
       .describe('An account id: the page starts after it (the last id of the previous page).'),
   })
   .strict();
+
+/** A body by its schema: each problem is named under its field (API.md's field map). */
+export function adminBody<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, string[]> = {};
+  for (const issue of parsed.error.issues)
+    (fields[issue.path.join('.') || 'body'] ??= []).push(issue.message);
+  throw validationError(fields);
+}
+
+/** Query parameters by a strict schema: an unknown one is a 400 that names it. */
+export function adminQuery<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, string[]> = {};
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) (fields[key] ??= []).push('Unknown query parameter.');
+    } else (fields[issue.path.join('.') || 'query'] ??= []).push(issue.message);
+  }
+  throw validationError(fields);
+}

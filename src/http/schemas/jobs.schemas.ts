@@ -4,11 +4,7 @@ import { DomainError, validationError, type FieldErrors } from '../../domain/err
 import type { UploadWork } from '../../domain/jobs/count-input.ts';
 import type { CreateJobInput } from '../../domain/jobs/create-job.ts';
 import { isJobId } from '../../domain/jobs/read-jobs.ts';
-
-const MAX_EMAIL_LENGTH = 320;
-// Postgres text cannot hold U+0000: a string with it could be accepted but never stored.
-const NUL = '\u0000';
-const NO_NUL = 'Must not contain NUL characters.';
+import { checkEmailEntries, emailEntrySchema, hasNul, NO_NUL } from './email-list.ts';
 
 type Common = Omit<
   CreateJobInput,
@@ -32,10 +28,7 @@ const jobOptions = {
 };
 
 export const createJobJsonSchema = z.object({
-  emails: z
-    .array(z.string().min(1).max(MAX_EMAIL_LENGTH))
-    .min(1)
-    .describe('The addresses, at most MAX_EMAILS_PER_JOB.'),
+  emails: z.array(emailEntrySchema).min(1).describe('The addresses, at most MAX_EMAILS_PER_JOB.'),
   ...jobOptions,
 });
 
@@ -48,7 +41,7 @@ export const createJobFormSchema = z.object({
     .optional()
     .describe('The CSV file (UTF-8; `,` `;` or tab delimited). Either this or `emails`.'),
   emails: z
-    .array(z.string().min(1).max(MAX_EMAIL_LENGTH))
+    .array(emailEntrySchema)
     .optional()
     .describe('Addresses as repeated form fields, instead of a file.'),
   email_column: z
@@ -84,11 +77,11 @@ function common(body: JobFields, fields: FieldErrors): Common {
   const name = body.name;
   if (name !== undefined && name !== null && (typeof name !== 'string' || name.length > 200)) {
     fields.name = ['Must be a string of at most 200 characters.'];
-  } else if (typeof name === 'string' && name.includes(NUL)) fields.name = [NO_NUL];
+  } else if (typeof name === 'string' && hasNul(name)) fields.name = [NO_NUL];
   const webhook = body.webhook_url;
   if (webhook !== undefined && webhook !== null && webhook !== '' && typeof webhook !== 'string') {
     fields.webhook_url = ['Must be a URL string.'];
-  } else if (typeof webhook === 'string' && webhook.includes(NUL)) fields.webhook_url = [NO_NUL];
+  } else if (typeof webhook === 'string' && hasNul(webhook)) fields.webhook_url = [NO_NUL];
   return {
     name: typeof name === 'string' && name.trim() ? name.trim() : null,
     webhookUrl: typeof webhook === 'string' && webhook.trim() ? webhook.trim() : null,
@@ -106,16 +99,7 @@ export function parseEmailList(raw: unknown, maxEmails: number): string[] {
       maximum: maxEmails,
     });
   }
-  const byIndex: Record<string, string[]> = {};
-  raw.forEach((entry: unknown, i) => {
-    if (typeof entry !== 'string') byIndex[i] = ['Must be a string.'];
-    else if (entry.trim() === '') byIndex[i] = ['Must not be empty.'];
-    else if (entry.length > MAX_EMAIL_LENGTH)
-      byIndex[i] = [`Must be at most ${MAX_EMAIL_LENGTH} characters.`];
-    else if (entry.includes(NUL)) byIndex[i] = [NO_NUL];
-  });
-  if (Object.keys(byIndex).length > 0) fail({ emails: byIndex });
-  return raw as string[];
+  return checkEmailEntries(raw);
 }
 
 const missingInput = () =>

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
 import type { ValidateInput } from '../../domain/validate/validate-emails.ts';
+import { checkEmailEntries, emailEntrySchema, MAX_EMAIL_LENGTH } from './email-list.ts';
 
 /** API.md: a batch holds at most 100 addresses. */
 export const MAX_BATCH = 100;
-const MAX_EMAIL_LENGTH = 320;
 
 const flags = {
   quick_mode: z.boolean().optional().describe('Skip the SMTP probe (syntax, DNS and lists only).'),
@@ -17,7 +17,7 @@ export const validateBodySchema = z.object({
   ...flags,
 });
 export const batchBodySchema = z.object({
-  emails: z.array(z.string().min(1).max(MAX_EMAIL_LENGTH)).min(1).max(MAX_BATCH),
+  emails: z.array(emailEntrySchema).min(1).max(MAX_BATCH),
   ...flags,
 });
 type Fields = Partial<
@@ -83,15 +83,7 @@ export function batchInput(raw: unknown): ValidateInput {
       size,
     );
   }
-  const byIndex: Record<string, string[]> = {};
-  emails.forEach((entry: unknown, i) => {
-    if (typeof entry !== 'string') byIndex[i] = ['Must be a string.'];
-    else if (entry.trim() === '') byIndex[i] = ['Must not be empty.'];
-    else if (entry.length > MAX_EMAIL_LENGTH)
-      byIndex[i] = [`Must be at most ${MAX_EMAIL_LENGTH} characters.`];
-  });
-  if (Object.keys(byIndex).length > 0) throw validationError({ emails: byIndex });
-  return { emails: emails as string[], ...options(body) };
+  return { emails: checkEmailEntries(emails), ...options(body) };
 }
 
 export const enrichmentQuerySchema = z.object({

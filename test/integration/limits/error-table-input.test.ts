@@ -136,6 +136,30 @@ describe('400: the request itself is wrong', () => {
     }
   });
 
+  // One check of list entries for both routes (src/http/schemas/email-list.ts): Postgres text
+  // cannot hold NUL, so an entry holding one is refused by index before anything is counted.
+  it('when a job list entry holds NUL, then VALIDATION_ERROR names its index', async () => {
+    const res = await refused(h, acct.id, () =>
+      api(h.url, acct.live)('POST', '/v1/jobs', {
+        emails: ['a@example.com', 'b\u0000@example.com'],
+      }),
+    );
+    expectError(res, 400, 'VALIDATION_ERROR', {
+      fields: { emails: { '1': ['Must not contain NUL characters.'] } },
+    });
+  });
+
+  it('when a batch entry holds NUL, then VALIDATION_ERROR names its index', async () => {
+    const res = await refused(h, acct.id, () =>
+      api(h.url, acct.live)('POST', '/v1/validate/batch', {
+        emails: ['a@example.com', 'b\u0000@example.com', 'c@example.com'],
+      }),
+    );
+    expectError(res, 400, 'VALIDATION_ERROR', {
+      fields: { emails: { '1': ['Must not contain NUL characters.'] } },
+    });
+  });
+
   it('when a batch is empty, then BATCH_EMPTY with submitted and maximum', async () => {
     const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/validate/batch', { emails: [] }),

@@ -28,11 +28,7 @@ process.stdout.write(
   ].join('\n') + '\n',
 );
 
-const workers = startWorkers(work, {
-  lockDuration: config.jobs.lockDurationMs,
-  stalledInterval: config.jobs.stalledIntervalMs,
-  sweepJobs: config.jobs.sweepUnstarted,
-});
+const workers = startWorkers(work);
 shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
 // Resolver, port 25, reverse DNS, blocklists: printed below the banner when something is wrong.
 const stopSelfChecks = startSelfChecks(work, true);

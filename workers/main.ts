@@ -9,11 +9,7 @@ const { config, logger } = await boot('worker');
 const deps = createDeps(config, 'worker', logger);
 const shutdown = createShutdown(logger, config.shutdownTimeoutMs);
 shutdown.register('deps', () => deps.close());
-const workers = startWorkers(deps, {
-  lockDuration: config.jobs.lockDurationMs,
-  stalledInterval: config.jobs.stalledIntervalMs,
-  sweepJobs: config.jobs.sweepUnstarted,
-});
+const workers = startWorkers(deps);
 shutdown.register('workers', () => workers.close(config.shutdownTimeoutMs - 2000));
 const stopSelfChecks = startSelfChecks(deps, false);
 shutdown.register('self-checks', async () => stopSelfChecks());

@@ -9,6 +9,7 @@ import {
   type TaskName,
   type TaskPayload,
 } from '../src/queue/catalog.ts';
+import { withDeadline } from '../src/lib/deadline.ts';
 import { tasksHandedBack } from '../src/lib/metrics.ts';
 import { createRedis, queuePrefixOf } from '../src/queue/redis.ts';
 import { watchDependencies } from './outage-guard.ts';
@@ -27,14 +28,10 @@ export type Processors = {
   [N in TaskName]: (payload: TaskPayload<N>, signal: AbortSignal) => Promise<unknown>;
 };
 
+/** Lock, stall check, concurrency and the job sweep come from `deps.config.jobs`. */
 export interface WorkerOptions {
-  concurrency?: number;
-  lockDuration?: number;
-  stalledInterval?: number;
   /** How often pending webhook events are swept into the queue (default 30 s). */
   webhookSweepMs?: number;
-  /** Enqueue committed jobs that never reached the queue (default on). */
-  sweepJobs?: boolean;
 }
 
 /** One processor per catalog entry: checked when compiled, and at start. */
@@ -71,6 +68,7 @@ function dispatch<N extends TaskName>(
 }
 
 export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
+  const jobs = deps.config.jobs;
   const table = processors(deps);
   const missing = (Object.keys(catalog) as TaskName[]).filter((n) => !table[n]);
   if (missing.length > 0) throw new Error(`no processor for: ${missing.join(', ')}`);
@@ -118,10 +116,9 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
       {
         connection,
         prefix: queuePrefixOf(deps.config.redis, queue),
-        concurrency:
-          queue === 'chunks' ? (opts.concurrency ?? deps.config.jobs.workerConcurrency) : 4,
-        lockDuration: opts.lockDuration ?? 30_000,
-        stalledInterval: opts.stalledInterval ?? 30_000,
+        concurrency: queue === 'chunks' ? jobs.workerConcurrency : 4,
+        lockDuration: jobs.lockDurationMs,
+        stalledInterval: jobs.stalledIntervalMs,
         maxStalledCount: 5,
       },
     );
@@ -146,7 +143,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
     return worker;
   });
   guard.attach(workers);
-  const webhookSweeper = startWebhookSweeper(deps, opts.webhookSweepMs, opts.sweepJobs ?? true);
+  const webhookSweeper = startWebhookSweeper(deps, opts.webhookSweepMs, jobs.sweepUnstarted);
 
   return {
     workers,
@@ -157,18 +154,13 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
     async close(deadlineMs: number) {
       guard.stop();
       await webhookSweeper.stop();
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      const timer = new Promise<'timeout'>((r) =>
-        setTimeout(() => r('timeout'), deadlineMs).unref(),
-      );
-      if ((await Promise.race([graceful, timer])) === 'timeout') {
+      const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
+      const timedOut = () => 'timeout' as const;
+      if ((await withDeadline(graceful, deadlineMs, timedOut)) === 'timeout') {
         // Running tasks stop at once and hand themselves back; give them a moment to do so
         // before the connection goes (else they wait out their lock as stalled tasks).
         stop.abort();
-        const handedBack = new Promise<'timeout'>((r) =>
-          setTimeout(() => r('timeout'), HAND_BACK_MS).unref(),
-        );
-        if ((await Promise.race([graceful, handedBack])) === 'timeout') {
+        if ((await withDeadline(graceful, HAND_BACK_MS, timedOut)) === 'timeout') {
           await Promise.all(workers.map((w) => w.close(true)));
         }
       }

@@ -1,3 +1,4 @@
+import { withDeadline } from './deadline.ts';
 import type { Logger } from './logger.ts';
 
 type Closer = { name: string; close: () => Promise<unknown> };
@@ -16,9 +17,6 @@ export function createShutdown(logger: Logger, deadlineMs: number) {
     shutdown(reason: string): Promise<void> {
       running ??= (async () => {
         logger.info({ reason }, 'shutting down');
-        const timer = new Promise<'timeout'>((resolve) =>
-          setTimeout(() => resolve('timeout'), deadlineMs).unref(),
-        );
         const all = (async () => {
           for (const c of [...closers].reverse()) {
             try {
@@ -27,8 +25,9 @@ export function createShutdown(logger: Logger, deadlineMs: number) {
               logger.warn({ err, closer: c.name }, 'closer failed');
             }
           }
+          return 'closed' as const;
         })();
-        if ((await Promise.race([all, timer])) === 'timeout') {
+        if ((await withDeadline(all, deadlineMs, () => 'timeout' as const)) === 'timeout') {
           logger.warn({ deadlineMs }, 'shutdown deadline passed; exiting anyway');
         }
       })();

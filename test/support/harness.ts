@@ -53,6 +53,8 @@ export async function startHarness(
     ADMIN_TOKEN,
     WORKER_LOCK_DURATION_MS: '5000',
     WORKER_STALLED_INTERVAL_MS: '1000',
+    // Harnesses share one database but not their queues: sweeping would take others' jobs.
+    JOB_SWEEP: 'false',
     // The scripted DNS servers do not serve gmail.com: a test that wants resolver canaries
     // names its own (test/integration/validation/resolver-health.test.ts).
     DNS_CANARY_DOMAINS: 'none',
@@ -93,12 +95,7 @@ export async function startHarness(
     },
     startWorkers() {
       const workerDeps = createDeps(config, 'worker', logger);
-      // Harnesses share one database but not their queues: sweeping would take others' jobs.
-      const running = startWorkers(workerDeps, {
-        lockDuration: 5000,
-        stalledInterval: 1000,
-        sweepJobs: false,
-      });
+      const running = startWorkers(workerDeps);
       workers = {
         deps: workerDeps,
         async close() {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { withDeadline } from '../../lib/deadline.ts';
 import {
   DestinationRefusedError,
   resolveDestination,
@@ -113,25 +114,20 @@ export async function sendWebhook(
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new TimeoutError());
-    }, opts.timeoutMs);
-  });
+  // One deadline from the DNS lookup to the response headers; past it the request is aborted.
+  const attempt = async () => {
+    const dest = await resolveDestination(rawUrl, {
+      allowPrivate: opts.allowPrivate,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    });
+    if (controller.signal.aborted) throw new TimeoutError(); // the lookup outlived the deadline
+    return post(dest, body, headers, controller.signal, opts.timeoutMs);
+  };
   try {
-    const dest = await Promise.race([
-      resolveDestination(rawUrl, {
-        allowPrivate: opts.allowPrivate,
-        ...(opts.resolve ? { resolve: opts.resolve } : {}),
-      }),
-      deadline,
-    ]);
-    const res = await Promise.race([
-      post(dest, body, headers, controller.signal, opts.timeoutMs),
-      deadline,
-    ]);
+    const res = await withDeadline(attempt(), opts.timeoutMs, () => {
+      controller.abort();
+      throw new TimeoutError();
+    });
     return { kind: 'response', ...res, durationMs: elapsed() };
   } catch (err) {
     if (err instanceof DestinationRefusedError) {
@@ -146,7 +142,5 @@ export async function sendWebhook(
       };
     }
     return { kind: 'error', error: describe(err), permanent: false, durationMs: elapsed() };
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -32,11 +32,7 @@ let sets: WorkerSet[] = [];
 /** A worker set of our own (the harness keeps one), sweeping every 100 ms. */
 function workerSet(): WorkerSet {
   const deps = createDeps(h.config, 'worker', createLogger(h.config.log.level));
-  const running = startWorkers(deps, {
-    lockDuration: 5000,
-    stalledInterval: 1000,
-    webhookSweepMs: 100,
-  });
+  const running = startWorkers(deps, { webhookSweepMs: 100 });
   const set = Object.assign(running, {
     async close2() {
       await running.close(5000);

@@ -2,6 +2,7 @@ import type { RedisClient } from './lib/redis-client.ts';
 import type { Config } from './config/env.ts';
 import { createDatabase, type Database } from './data/db.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { watchQueueMetrics } from './queue/queue-metrics.ts';
 import { createQueues, type Queues } from './queue/queues.ts';
 import { createRedis } from './queue/redis.ts';
 import { createVerifier } from './validation/engine.ts';
@@ -29,6 +30,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
   const queues = createQueues(redis, config.redis, (err) =>
     log.debug({ err: err.message }, 'queue connection error'),
   );
+  const unwatch = watchQueueMetrics(queues, () => redis.status === 'ready');
   const verifier = createVerifier(
     {
       production: config.env === 'production',
@@ -46,6 +48,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
     queues,
     verifier,
     async close() {
+      unwatch();
       await queues.close().catch(() => undefined);
       await verifier.close().catch(() => undefined);
       await db.close();

@@ -10,13 +10,6 @@ export const httpRequests = new Histogram({
   registers: [registry],
 });
 
-export const verifiedAddresses = new Counter({
-  name: 'mailsift_verified_addresses_total',
-  help: 'Addresses given a verdict by workers, by status',
-  labelNames: ['status'] as const,
-  registers: [registry],
-});
-
 export const dependencyUp = new Gauge({
   name: 'mailsift_dependency_up',
   help: 'Whether this process reaches a backing service (1) or not (0), as its workers see it',

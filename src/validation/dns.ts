@@ -1,4 +1,5 @@
 import type { Answer } from 'dns-packet';
+import { countDnsLookup } from '../lib/probe-metrics.ts';
 import { DnsClient, DnsTimeoutError, type DnsResponse } from './dns-client.ts';
 
 /**
@@ -112,12 +113,14 @@ export class DnsResolver {
 
   private async ask(name: string, type: 'MX' | 'A' | 'AAAA'): Promise<DnsResponse | 'timeout'> {
     this.queries++;
-    try {
-      return await this.client.query(name, type);
-    } catch (err) {
-      if (err instanceof DnsTimeoutError) return 'timeout';
+    const started = performance.now();
+    const r = await this.client.query(name, type).catch((err: unknown) => {
+      countDnsLookup(type, err instanceof DnsTimeoutError ? 'timeout' : 'error', started);
+      if (err instanceof DnsTimeoutError) return 'timeout' as const;
       throw err;
-    }
+    });
+    if (r !== 'timeout') countDnsLookup(type, r.rcode, started);
+    return r;
   }
 
   private async lookupMail(domain: string): Promise<{ value: DomainMail; ttlS: number }> {

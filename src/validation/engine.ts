@@ -1,6 +1,7 @@
 import type { RedisClient } from '../lib/redis-client.ts';
 import type { Logger } from 'pino';
 import { withDeadline } from '../lib/deadline.ts';
+import { countProbeResult } from '../lib/probe-metrics.ts';
 import { CatchAllMemory } from './catch-all.ts';
 import { createConnectionLimiter } from './connection-limit.ts';
 import { DnsClient } from './dns-client.ts';
@@ -202,6 +203,7 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
           mail,
           p ? { outcome: p.outcome, mxHost: p.mxHost, catchAll: p.catchAll } : null,
         );
+        if (p) countProbeResult(decision.checks, decision.reason);
         const w = warning ?? p?.warning;
         verdicts[m.index] = {
           ...decision,

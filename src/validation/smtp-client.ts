@@ -41,6 +41,12 @@ export class SmtpTlsError extends Error {
   override name = 'SmtpTlsError';
 }
 
+/** Told of a connection's replies and of its close (src/lib/probe-metrics.ts). */
+export interface SmtpObserver {
+  reply(command: string, reply: SmtpReply): void;
+  closed(): void;
+}
+
 export interface ConnectOptions {
   host: string;
   port: number;
@@ -66,6 +72,9 @@ export class SmtpConnection {
   private failure: Error | null = null;
   private waiter: ((r: SmtpReply | Error) => void) | null = null;
   private tls = false;
+  private observer: SmtpObserver | null = null;
+  /** The command the next reply answers (metrics). */
+  private answering = 'banner';
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
@@ -117,6 +126,16 @@ export class SmtpConnection {
   /** A connection on a socket that is already connected (a proxy's tunnel). */
   static over(socket: net.Socket): SmtpConnection {
     return new SmtpConnection(socket);
+  }
+
+  /**
+   * Tells `observer` of every reply read and, once, of the connection's close (metrics). The
+   * close is watched on the first socket: a TLS socket upgraded over it closes it too.
+   */
+  observe(observer: SmtpObserver): void {
+    this.observer = observer;
+    if (this.socket.destroyed) observer.closed();
+    else this.socket.once('close', () => observer.closed());
   }
 
   get secure(): boolean {
@@ -182,7 +201,13 @@ export class SmtpConnection {
   }
 
   /** The next reply (the banner first). */
-  read(signal: AbortSignal): Promise<SmtpReply> {
+  async read(signal: AbortSignal): Promise<SmtpReply> {
+    const reply = await this.next(signal);
+    this.observer?.reply(this.answering, reply);
+    return reply;
+  }
+
+  private next(signal: AbortSignal): Promise<SmtpReply> {
     const queued = this.replies.shift();
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
@@ -211,6 +236,7 @@ export class SmtpConnection {
     // is its answer to whatever comes next: read it rather than report a dropped connection.
     if (this.replies[0]?.code === 421) return this.replies.shift() as SmtpReply;
     if (this.failure) throw this.failure;
+    this.answering = line.split(' ', 1)[0]!;
     this.socket.write(`${line}\r\n`);
     return this.read(signal);
   }

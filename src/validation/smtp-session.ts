@@ -1,5 +1,7 @@
 import type { ProxyConfig } from './network-config.ts';
-import { SmtpConnection, SmtpTlsError } from './smtp-client.ts';
+import { smtpSessionMetrics, type SmtpSessionMetrics } from '../lib/probe-metrics.ts';
+import { serviceOfHost } from './providers.ts';
+import { SmtpConnectError, SmtpConnection, SmtpTlsError } from './smtp-client.ts';
 import { ehloKeywords, type SmtpReply } from './smtp-reply.ts';
 
 /**
@@ -32,6 +34,27 @@ export type OpenedSession =
 export const QUIT_WAIT_MS = 5000;
 
 export async function openSession(opts: SessionOptions, tryTls = true): Promise<OpenedSession> {
+  const metrics = smtpSessionMetrics(serviceOfHost(opts.mxHost)?.id ?? 'other');
+  try {
+    const opened = await dialogue(opts, tryTls, metrics);
+    metrics.opened(opened.kind === 'open' ? 'opened' : 'refused');
+    return opened;
+  } catch (err) {
+    if (err instanceof SmtpConnectError) metrics.opened('connect_failed');
+    else if (err instanceof SmtpTlsError && tryTls) {
+      // A broken TLS stack must not cost the verdict: start over in plain text.
+      metrics.opened('tls_failed');
+      return openSession(opts, false);
+    } else metrics.opened('failed');
+    throw err;
+  }
+}
+
+async function dialogue(
+  opts: SessionOptions,
+  tryTls: boolean,
+  metrics: SmtpSessionMetrics,
+): Promise<OpenedSession> {
   const conn = await SmtpConnection.connect({
     host: opts.ip,
     port: opts.port,
@@ -40,6 +63,7 @@ export async function openSession(opts: SessionOptions, tryTls = true): Promise<
     ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
     proxy: opts.proxy ?? null,
   });
+  conn.observe(metrics);
   try {
     // RFC 5321 3.1: a 554 (or 421) greeting means no service here; 220 means go on.
     const banner = await conn.read(opts.signal);
@@ -58,8 +82,6 @@ export async function openSession(opts: SessionOptions, tryTls = true): Promise<
           await conn.upgrade(opts.mxHost, opts.signal);
         } catch (err) {
           conn.destroy();
-          // A broken TLS stack must not cost the verdict: start over in plain text.
-          if (err instanceof SmtpTlsError) return openSession(opts, false);
           throw err;
         }
         // RFC 3207 4.2: forget everything learnt before TLS and say EHLO again.

@@ -8,6 +8,7 @@ import type { Database } from '../../data/db.ts';
 import { storeUpload } from '../../data/job-uploads.repository.ts';
 import { findJob, findJobByIdempotencyKey } from '../../data/jobs.repository.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { countJobCreated } from '../../lib/work-metrics.ts';
 import type { Queues } from '../../queue/queues.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { newId } from '../accounts/keys.ts';
@@ -155,6 +156,7 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
     throw err;
   }
 
+  countJobCreated(auth.mode, reserve);
   // The job is committed: if the queue cannot take it now, the workers' sweep enqueues it.
   await deps.queues.enqueue('ingest-job', { jobId }).catch((err: unknown) => {
     deps.logger.warn({ err, jobId }, 'could not enqueue a new job; the sweep will');

@@ -8,7 +8,7 @@ import {
   type WorkRow,
 } from '../../data/results.repository.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { verifiedAddresses } from '../../lib/metrics.ts';
+import { countVerdicts, observeChunk } from '../../lib/work-metrics.ts';
 import type { TaskPayload } from '../../queue/catalog.ts';
 import type { Queues } from '../../queue/queues.ts';
 import type { NetworkWarning, Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
@@ -100,7 +100,9 @@ export async function processChunk(
   if (!job || !isLive(job)) return { written: 0, retried: 0, skipped: true };
   const watch = watchJob(deps, job.id);
   try {
-    return await verifyChunk(deps, payload, job, watch.signal, signal);
+    return await observeChunk(job.mode, () =>
+      verifyChunk(deps, payload, job, watch.signal, signal),
+    );
   } finally {
     watch.stop();
   }
@@ -145,7 +147,7 @@ async function verifyChunk(
       return;
     }
     written += batch.length;
-    for (const { verdict } of batch) verifiedAddresses.inc({ status: verdict.status });
+    countVerdicts('job', job.mode, batch);
     // Network trouble on our side (docs/network.md): the job says so, each kind once.
     const met = [...new Set(batch.flatMap((r) => (r.verdict.warning ? [r.verdict.warning] : [])))];
     if (met.length > 0)

@@ -1,6 +1,7 @@
 import type { Db, Prisma } from '../../data/db.ts';
 import { moveCredits } from '../../data/accounts.repository.ts';
 import { isJobDone } from '../../data/results.repository.ts';
+import { countJobEnded } from '../../lib/work-metrics.ts';
 import { recordJobEndedEvent } from '../webhooks/record-event.ts';
 
 /**
@@ -30,13 +31,13 @@ export async function endJob(
   o: { reason?: string; deleted?: boolean } = {},
 ): Promise<boolean> {
   const [job] = await db.$queryRaw<
-    { account_id: string; mode: string; credits_reserved: number }[]
+    { account_id: string; mode: string; credits_reserved: number; created_at: Date }[]
   >`
     UPDATE jobs SET status = ${ending}, completed_at = now(),
            failure_reason = ${o.reason ?? null},
            deleted_at = CASE WHEN ${o.deleted ?? false} THEN now() ELSE deleted_at END
      WHERE id = ${jobId} AND status IN ('queued', 'processing')
-     RETURNING account_id, mode, credits_reserved`;
+     RETURNING account_id, mode, credits_reserved, created_at`;
   if (!job) return false;
   const charged =
     job.mode === 'live' ? Math.min(await earnedCredits(db, jobId), job.credits_reserved) : 0;
@@ -51,6 +52,11 @@ export async function endJob(
       note: ending,
     });
   }
+  countJobEnded(job.mode, ending, {
+    createdAt: job.created_at,
+    reserved: job.credits_reserved,
+    charged,
+  });
   // The webhook outbox: the event commits with the ending, so it is neither lost nor doubled.
   await recordJobEndedEvent(db, jobId, ending);
   return true;

@@ -4,6 +4,7 @@ import type { Database } from '../../data/db.ts';
 import { upsertEmailFacts } from '../../data/email-facts.repository.ts';
 import { withDeadline } from '../../lib/deadline.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { countSyncCredits, countVerdicts } from '../../lib/work-metrics.ts';
 import { parseAddress } from '../../validation/syntax.ts';
 import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
@@ -127,6 +128,8 @@ export async function validateEmails(
   const usage = await takeEmailUsage(emailUsageDeps(deps), auth, billable);
   /** Credits taken from the wallet and not given back yet (only a confirmed move changes it). */
   let held = 0;
+  /** Credits the charge took (the metrics count what became of them). */
+  let taken = 0;
 
   /**
    * The request fails: gives back the credits still held and the quota or allowance. Each
@@ -161,6 +164,7 @@ export async function validateEmails(
     if (charged > 0) {
       balance = await chargeCredits(prisma, auth.accountId, charged, note);
       held = charged;
+      taken = charged;
     }
 
     const options: VerifyOptions = { mode: auth.mode, smtp, quickMode: input.quickMode };
@@ -187,9 +191,12 @@ export async function validateEmails(
   } catch (err) {
     // Nothing is delivered: give back the credits and the allowance, then answer the error.
     await giveBack();
+    countSyncCredits(taken, taken - held);
     throw err;
   }
 
+  countSyncCredits(taken, taken - held);
+  countVerdicts('sync', auth.mode, firsts);
   await upsertEmailFacts(
     prisma,
     { accountId: auth.accountId, mode: auth.mode, source: 'validate' },

@@ -7,6 +7,7 @@ import {
   type EventStatus,
 } from '../../data/webhooks.repository.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { countWebhookAttempt } from '../../lib/work-metrics.ts';
 import type { Queues } from '../../queue/queues.ts';
 import { newId } from '../accounts/keys.ts';
 import type { Resolve } from './destination.ts';
@@ -103,6 +104,7 @@ export async function deliverWebhookEvent(
     },
     status,
   );
+  countWebhookAttempt({ status, statusCode, durationMs: outcome.durationMs });
   deps.logger.info(
     {
       eventId: event.id,

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
 import { freePort, spawnWorker, stopProcess } from '../../support/processes.ts';
+import { sumOf } from '../../support/prom-text.ts';
 
 // A worker process on its own (`npm run start:worker`) serves its own /metrics.
 let h: Harness;
@@ -25,11 +26,7 @@ const scrape = async () => {
   return res.text();
 };
 const counter = (text: string, status: string) =>
-  Number(
-    new RegExp(`^mailsift_verified_addresses_total\\{status="${status}"\\} (\\d+)$`, 'm').exec(
-      text,
-    )?.[1] ?? 0,
-  );
+  sumOf(text, 'mailsift_verdicts_total', { source: 'job', mode: 'test', status });
 
 describe('the metrics of a separate worker process (WORKER_METRICS_PORT)', () => {
   it('when the worker verifies a job, then its /metrics counts the verdicts, and SIGTERM closes it', async () => {
@@ -45,6 +42,10 @@ describe('the metrics of a separate worker process (WORKER_METRICS_PORT)', () =>
     expect(text).toMatch(/^process_cpu_seconds_total /m);
     expect(counter(text, 'deliverable')).toBe(2);
     expect(counter(text, 'undeliverable')).toBe(1);
+    // The queues are read from Redis at scrape time: a worker reports them as the API does.
+    expect(text).toMatch(
+      /^mailsift_queue_tasks\{queue="chunks",task="validate-chunk",state="waiting"\} 0$/m,
+    );
     const other = await fetch(`${metricsUrl}/nothing`);
     expect(other.status).toBe(404);
     expect(((await other.json()) as any).error.code).toBe('NOT_FOUND');

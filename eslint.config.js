@@ -96,8 +96,34 @@ export default tseslint.config(
     paths: [
       { name: 'express', message: 'domain/ speaks no HTTP: throw a DomainError.' },
       { name: 'bullmq', message: 'domain/ speaks no BullMQ: throw a PermanentTaskError.' },
+      ...['pg', 'pg-copy-streams', '@prisma/adapter-pg'].map((name) => ({
+        name,
+        message: 'SQL is written in src/data/ only: call a repository (withTransaction for more).',
+      })),
+    ],
+    patterns: [
+      {
+        group: ['**/data/transaction.ts'],
+        importNames: ['clientOf'],
+        message: "A transaction's client is data/'s: pass the Tx to a repository function.",
+      },
     ],
   }),
+  {
+    // No SQL in domain/ either by the client's raw methods or by its pool: repositories do it.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'MemberExpression[property.name=/^(\\$queryRaw|\\$executeRaw|\\$queryRawUnsafe|\\$executeRawUnsafe|\\$transaction|pool)$/]',
+          message:
+            'SQL is written in src/data/ only: call a repository function (withTransaction for a transaction).',
+        },
+      ],
+    },
+  },
   layer(['src/validation/**/*.ts'], {
     patterns: [
       {

@@ -181,12 +181,15 @@ async function main() {
   await dropDb();
   await migrate(DB);
   const db = createDatabase(DB, 2);
-  const account = await createAccount(db.prisma, {
-    name: 'bench',
-    plan: 'business',
-    credits: ROWS * 5,
-  });
-  await updateAccountPlanOrQuota(db.prisma, account.id, { monthlyQuota: ROWS * 5 });
+  const account = await createAccount(
+    { db },
+    {
+      name: 'bench',
+      plan: 'business',
+      credits: ROWS * 5,
+    },
+  );
+  await updateAccountPlanOrQuota({ db }, account.id, { monthlyQuota: ROWS * 5 });
   await db.close();
   const env = { DATABASE_URL: DB, DNS_SERVERS: dns.address, MAX_EMAILS_PER_JOB: String(ROWS) };
   const body = csv();

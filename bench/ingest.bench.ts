@@ -103,11 +103,14 @@ async function main() {
   await dropDb();
   await migrate(DB);
   const db = createDatabase(DB, 2);
-  const account = await createAccount(db.prisma, {
-    name: 'bench',
-    plan: 'business',
-    credits: ROWS + 10,
-  });
+  const account = await createAccount(
+    { db },
+    {
+      name: 'bench',
+      plan: 'business',
+      credits: ROWS + 10,
+    },
+  );
   await db.close();
 
   const api = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {

@@ -99,13 +99,16 @@ async function main() {
   };
   const api = start('src/server.ts', env);
   try {
-    const account = await createAccount(db.prisma, {
-      name: 'bench',
-      plan: 'business',
-      credits: ROWS * WORKERS.length + 10,
-    });
+    const account = await createAccount(
+      { db },
+      {
+        name: 'bench',
+        plan: 'business',
+        credits: ROWS * WORKERS.length + 10,
+      },
+    );
     // 100,000 (120,000 with grace) on business: the job needs the account's own quota.
-    await updateAccountPlanOrQuota(db.prisma, account.id, {
+    await updateAccountPlanOrQuota({ db }, account.id, {
       monthlyQuota: ROWS * WORKERS.length,
     });
     await waitHealthy(PORT);

@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
 import { openJobRowsCopy } from '../src/data/job-rows.writer.ts';
+import { withTransaction } from '../src/data/transaction.ts';
 import { migrate } from '../src/data/migrate.ts';
 import { writeVerdicts, type VerdictRow } from '../src/data/verdicts.writer.ts';
 import type { Verdict } from '../src/validation/types.ts';
@@ -60,9 +61,8 @@ async function newJob(db: Db, accountId: string, name: string) {
      VALUES ($1, $2, 'list', 'processing', 'live', $3, $4)`,
     [id, accountId, ROWS + dups, ROWS],
   );
-  const client = await db.pool.connect();
-  try {
-    const copy = openJobRowsCopy(client, id);
+  await withTransaction(db, async (tx) => {
+    const copy = openJobRowsCopy(tx, id);
     for (let i = 0; i < ROWS + dups; i++) {
       const u = i < ROWS ? i : (i - ROWS) * 20;
       const v = verdictOf(u);
@@ -77,9 +77,7 @@ async function newJob(db: Db, accountId: string, name: string) {
       });
     }
     await copy.end();
-  } finally {
-    client.release();
-  }
+  });
   await db.pool.query('ANALYZE job_rows');
   return id;
 }
@@ -255,7 +253,7 @@ async function main() {
         return { s, id };
       };
       const before = await run('before', 100, (job, b) => oldFlush(db, job, b));
-      const after = await run('after', 500, (job, b) => writeVerdicts(db.pool, job, b));
+      const after = await run('after', 500, (job, b) => writeVerdicts(db, job, b));
       const size = await sizes(db);
       const copyS = await timed(() => rawCopy(db, after.id, batchesOf(500), writers));
       const rate = (s: number) => `${Math.round(ROWS / s).toLocaleString('en')}/s`;

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { loadConfig } from './config/env.ts';
 import { createDatabase } from './data/db.ts';
 import { migrate } from './data/migrate.ts';
+import type { Deps } from './deps.ts';
 import { listAccountKeys, listAccountsPage } from './domain/accounts/list-accounts.ts';
 import {
   addCredits,
@@ -193,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'migrate') return 0;
   const db = createDatabase(config.db.url, 2);
   try {
-    const out = await run(db.prisma, command, args, values);
+    const out = await run({ db }, command, args, values);
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   } catch (err) {
@@ -209,9 +210,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 type Values = Record<string, string | boolean | undefined>;
-type Prisma = ReturnType<typeof createDatabase>['prisma'];
-
-async function run(prisma: Prisma, command: Command, args: string[], values: Values) {
+async function run(deps: Pick<Deps, 'db'>, command: Command, args: string[], values: Values) {
   const s = (k: string) => values[k] as string | undefined;
   const id = args[0] ?? '';
   switch (command) {
@@ -222,14 +221,14 @@ async function run(prisma: Prisma, command: Command, args: string[], values: Val
         plan: s('plan'),
         credits: num(s('credits'), '--credits'),
       });
-      return createAccount(prisma, { name: b.name, plan: b.plan as never, credits: b.credits });
+      return createAccount(deps, { name: b.name, plan: b.plan as never, credits: b.credits });
     }
     case 'list-accounts': {
       const q = check(listAccountsQuery, {
         limit: s('limit'),
         starting_after: s('starting-after'),
       });
-      return listAccountsPage(prisma, {
+      return listAccountsPage(deps, {
         limit: q.limit,
         ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
       });
@@ -241,7 +240,7 @@ async function run(prisma: Prisma, command: Command, args: string[], values: Val
         ip_allowlist: list(s('ip-allowlist')),
         expires_at: s('expires-at'),
       });
-      return createApiKey(prisma, id, {
+      return createApiKey(deps, id, {
         mode: b.mode,
         scopes: b.scopes as never,
         ipAllowlist: b.ip_allowlist ?? [],
@@ -249,15 +248,15 @@ async function run(prisma: Prisma, command: Command, args: string[], values: Val
       });
     }
     case 'list-keys':
-      return listAccountKeys(prisma, id);
+      return listAccountKeys(deps, id);
     case 'disable-key':
-      return disableApiKey(prisma, id);
+      return disableApiKey(deps, id);
     case 'add-credits': {
       const b = check(creditsBody, { amount: num(args[1], 'AMOUNT') });
-      return addCredits(prisma, id, b.amount);
+      return addCredits(deps, id, b.amount);
     }
     case 'rotate-webhook-secret':
-      return rotateWebhookSecret(prisma, id);
+      return rotateWebhookSecret(deps, id);
     case 'set-plan': {
       const quota = s('monthly-quota');
       if (s('plan') === undefined && quota === undefined) {
@@ -267,7 +266,7 @@ async function run(prisma: Prisma, command: Command, args: string[], values: Val
         plan: s('plan'),
         monthly_quota: quota === 'plan' ? null : num(quota, '--monthly-quota'),
       });
-      return updateAccountPlanOrQuota(prisma, id, {
+      return updateAccountPlanOrQuota(deps, id, {
         ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
         ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
       });

@@ -15,7 +15,7 @@ const shutdown = createShutdown(logger, config.shutdownTimeoutMs);
 shutdown.register('api deps', () => api.close());
 shutdown.register('worker deps', () => work.close());
 
-const demo = await ensureDemoAccount(api.db.prisma, config.limits.demoTestDailyLimit);
+const demo = await ensureDemoAccount(api, config.limits.demoTestDailyLimit);
 const balance = (await api.db.prisma.account.findUniqueOrThrow({ where: { id: demo.id } }))
   .creditBalance;
 process.stdout.write(

@@ -54,7 +54,7 @@ export function watchDependencies(
   const probes: Record<Dependency, () => Promise<unknown>> = {
     // Generous bounds: a busy machine answers slowly, and a slow answer is not an outage (the
     // pool's own connect timeout, 5 s, reports an unreachable server sooner).
-    postgres: () => within(db.prisma.$queryRaw`SELECT 1`, 15_000),
+    postgres: () => within(db.ping(), 15_000),
     // The worker's connection queues commands while offline: ask only a connected one.
     redis: () =>
       redis.status === 'ready'

@@ -1,14 +1,22 @@
 import type { Db } from './db.ts';
+import { clientOf, type Sql } from './transaction.ts';
+
+// created_at is the statement's clock, not the transaction's start: an account's two keys,
+// made in one transaction, list in the order they were made.
 
 export async function insertAccount(
-  db: Db,
+  sql: Sql,
   a: { id: string; name: string; plan: string; webhookSecret: string },
-) {
-  return db.account.create({ data: { ...a, creditBalance: 0 } });
+): Promise<void> {
+  await clientOf(sql).query(
+    `INSERT INTO accounts (id, name, plan, credit_balance, webhook_secret, created_at)
+     VALUES ($1, $2, $3, 0, $4, clock_timestamp())`,
+    [a.id, a.name, a.plan, a.webhookSecret],
+  );
 }
 
 export async function insertApiKey(
-  db: Db,
+  sql: Sql,
   k: {
     id: string;
     accountId: string;
@@ -19,8 +27,13 @@ export async function insertApiKey(
     ipAllowlist: string[];
     expiresAt: Date | null;
   },
-) {
-  return db.apiKey.create({ data: k });
+): Promise<void> {
+  await clientOf(sql).query(
+    `INSERT INTO api_keys (id, account_id, mode, key_hash, prefix, scopes, ip_allowlist,
+                           expires_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text[], $8, clock_timestamp())`,
+    [k.id, k.accountId, k.mode, k.keyHash, k.prefix, k.scopes, k.ipAllowlist, k.expiresAt],
+  );
 }
 
 export async function findKeyByHash(db: Db, keyHash: string) {
@@ -59,11 +72,13 @@ export async function setKeyDisabled(db: Db, id: string, disabled: boolean) {
 }
 
 /**
- * Moves credits and writes the ledger line in one statement. A negative amount only succeeds
- * when the balance covers it; returns the new balance, or null when it does not (or no account).
+ * Moves credits and writes the ledger line in one statement: every movement of credits (jobs'
+ * reservations and refunds, synchronous charges, operators' top-ups) goes through here, so the
+ * ledger always sums to the balance. A negative amount only succeeds when the balance covers it;
+ * returns the new balance, or null when it does not (or there is no such account).
  */
 export async function moveCredits(
-  db: Db,
+  sql: Sql,
   m: {
     accountId: string;
     amount: number;
@@ -72,18 +87,28 @@ export async function moveCredits(
     note?: string | null;
   },
 ): Promise<number | null> {
-  const rows = await db.$queryRaw<{ balance: number }[]>`
-    WITH moved AS (
-      UPDATE accounts SET credit_balance = credit_balance + ${m.amount}
-       WHERE id = ${m.accountId} AND credit_balance + ${m.amount} >= 0
-       RETURNING credit_balance
-    ), logged AS (
-      INSERT INTO credit_ledger (account_id, kind, amount, balance_after, job_id, note)
-      SELECT ${m.accountId}, ${m.kind}, ${m.amount}, credit_balance, ${m.jobId ?? null}, ${m.note ?? null}
-        FROM moved
-    )
-    SELECT credit_balance AS balance FROM moved`;
+  const { rows } = await clientOf(sql).query<{ balance: number }>(
+    `WITH moved AS (
+       UPDATE accounts SET credit_balance = credit_balance + $2::int
+        WHERE id = $1 AND credit_balance + $2::int >= 0
+        RETURNING credit_balance
+     ), logged AS (
+       INSERT INTO credit_ledger (account_id, kind, amount, balance_after, job_id, note)
+       SELECT $1::text, $3::text, $2::int, credit_balance, $4::text, $5::text FROM moved
+     )
+     SELECT credit_balance AS balance FROM moved`,
+    [m.accountId, m.amount, m.kind, m.jobId ?? null, m.note ?? null],
+  );
   return rows[0]?.balance ?? null;
+}
+
+/** An account's credit balance (0 when there is no such account). */
+export async function creditBalance(sql: Sql, accountId: string): Promise<number> {
+  const { rows } = await clientOf(sql).query<{ credit_balance: number }>(
+    'SELECT credit_balance FROM accounts WHERE id = $1',
+    [accountId],
+  );
+  return rows[0]?.credit_balance ?? 0;
 }
 
 /** Accounts, newest first; `after` (an account id) continues a listing after that account. */

@@ -13,6 +13,8 @@ export interface Database {
   prisma: PrismaClient;
   /** The pool under Prisma, for what Prisma cannot do (COPY streams, cursors). */
   pool: pg.Pool;
+  /** One round trip to Postgres (readiness, the workers' outage probe); rejects when it fails. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,9 @@ export function createDatabase(url: string, max = 10): Database {
   return {
     prisma,
     pool,
+    async ping() {
+      await pool.query('SELECT 1');
+    },
     async close() {
       await prisma.$disconnect();
       await pool.end().catch(() => undefined);

@@ -1,7 +1,7 @@
-import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyEscape, copyText } from './copy-text.ts';
 import { once } from 'node:events';
+import { clientOf, type Tx } from './transaction.ts';
 
 export interface JobRowInput {
   idx: number;
@@ -14,11 +14,11 @@ export interface JobRowInput {
 }
 
 /**
- * Streams a job's rows into job_rows with COPY, on the caller's client (inside its transaction).
+ * Streams a job's rows into job_rows with COPY, inside the caller's transaction.
  * Measured: ~20x faster than createMany; rows are buffered into ~64 KB writes.
  */
-export function openJobRowsCopy(client: PoolClient, jobId: string) {
-  const stream = client.query(
+export function openJobRowsCopy(tx: Tx, jobId: string) {
+  const stream = clientOf(tx).query(
     copyFrom(
       'COPY job_rows (job_id, idx, fields, email, normalized, domain, syntax_valid, duplicate_of) FROM STDIN',
     ),

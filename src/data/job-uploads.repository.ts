@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
-import type pg from 'pg';
+import type { Database } from './db.ts';
+import { clientOf, type Tx } from './transaction.ts';
 
 const PART_BYTES = 1 << 20;
 
@@ -37,16 +38,16 @@ export async function packUpload(input: Readable): Promise<Buffer[]> {
 
 /**
  * Stores a job's input (its bytes, or the parts packUpload made of them) in parts of about 1 MB,
- * on the caller's client (inside its transaction). Buffers go to Postgres as binary parameters.
+ * inside the caller's transaction. Buffers go to Postgres as binary parameters.
  */
 export async function storeUpload(
-  client: pg.PoolClient,
+  tx: Tx,
   jobId: string,
   input: Readable | Buffer[],
 ): Promise<number> {
   let seq = 0;
   for await (const data of Array.isArray(input) ? input : gzipParts(input)) {
-    await client.query('INSERT INTO job_uploads (job_id, seq, data) VALUES ($1, $2, $3)', [
+    await clientOf(tx).query('INSERT INTO job_uploads (job_id, seq, data) VALUES ($1, $2, $3)', [
       jobId,
       seq++,
       data,
@@ -56,11 +57,11 @@ export async function storeUpload(
 }
 
 /** Streams a stored upload back, one part in memory at a time. */
-export function readUpload(pool: pg.Pool, jobId: string): Readable {
+export function readUpload(db: Database, jobId: string): Readable {
   const parts = Readable.from(
     (async function* () {
       for (let seq = 0; ; seq++) {
-        const { rows } = await pool.query<{ data: Buffer }>(
+        const { rows } = await db.pool.query<{ data: Buffer }>(
           'SELECT data FROM job_uploads WHERE job_id = $1 AND seq = $2',
           [jobId, seq],
         );

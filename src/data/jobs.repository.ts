@@ -1,4 +1,6 @@
+import type { Job } from '../generated/prisma/client.ts';
 import type { Db } from './db.ts';
+import { clientOf, type Sql } from './transaction.ts';
 
 /**
  * The shape of every job id (`newId('job')`: `job_` and 24 base62 characters). Anything else
@@ -112,4 +114,149 @@ export async function addJobWarnings(
       UPDATE jobs SET warnings = warnings || ${JSON.stringify([w])}::jsonb
       WHERE id = ${jobId} AND NOT warnings @> ${JSON.stringify([{ code: w.code }])}::jsonb`;
   }
+}
+
+export interface NewJob {
+  id: string;
+  accountId: string;
+  name: string | null;
+  source: string;
+  mode: string;
+  total: number;
+  uniqueCount: number;
+  creditsReserved: number;
+  webhookUrl: string | null;
+  smtp: boolean;
+  quickMode: boolean;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  columns: string[] | null;
+  delimiter: string | null;
+  emailColumn: number | null;
+}
+
+/** Inserts a queued job; a live job with the same Idempotency-Key is a unique violation. */
+export async function insertJob(sql: Sql, j: NewJob): Promise<void> {
+  await clientOf(sql).query(
+    `INSERT INTO jobs (id, account_id, name, source, status, mode, total, unique_count,
+                       credits_reserved, webhook_url, smtp, quick_mode, idempotency_key,
+                       request_hash, columns, delimiter, email_column)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16)`,
+    [
+      j.id,
+      j.accountId,
+      j.name,
+      j.source,
+      j.mode,
+      j.total,
+      j.uniqueCount,
+      j.creditsReserved,
+      j.webhookUrl,
+      j.smtp,
+      j.quickMode,
+      j.idempotencyKey,
+      j.requestHash,
+      JSON.stringify(j.columns),
+      j.delimiter,
+      j.emailColumn,
+    ],
+  );
+}
+
+/**
+ * Moves a live job (queued, processing) to its end state; null when it had already ended. Only
+ * one caller gets the row back, so only one settles the job's wallet.
+ */
+export async function endJobRow(
+  sql: Sql,
+  jobId: string,
+  ending: 'completed' | 'failed' | 'cancelled',
+  o: { reason?: string; deleted?: boolean } = {},
+): Promise<{ accountId: string; mode: string; creditsReserved: number; createdAt: Date } | null> {
+  const { rows } = await clientOf(sql).query<{
+    account_id: string;
+    mode: string;
+    credits_reserved: number;
+    created_at: Date;
+  }>(
+    `UPDATE jobs SET status = $2, completed_at = now(), failure_reason = $3,
+            deleted_at = CASE WHEN $4::boolean THEN now() ELSE deleted_at END
+      WHERE id = $1 AND status IN ('queued', 'processing')
+      RETURNING account_id, mode, credits_reserved, created_at`,
+    [jobId, ending, o.reason ?? null, o.deleted ?? false],
+  );
+  const job = rows[0];
+  return job
+    ? {
+        accountId: job.account_id,
+        mode: job.mode,
+        creditsReserved: job.credits_reserved,
+        createdAt: job.created_at,
+      }
+    : null;
+}
+
+export async function setCreditsCharged(sql: Sql, jobId: string, charged: number): Promise<void> {
+  await clientOf(sql).query('UPDATE jobs SET credits_charged = $2 WHERE id = $1', [jobId, charged]);
+}
+
+/** Marks an (ended) job deleted: from now on it is 404 and its data awaits the purge. */
+export async function markJobDeleted(sql: Sql, jobId: string): Promise<void> {
+  await clientOf(sql).query('UPDATE jobs SET deleted_at = now() WHERE id = $1', [jobId]);
+}
+
+/** What the job resource (and a webhook event, which carries it) is made of. */
+export type JobView = Pick<
+  Job,
+  | 'id'
+  | 'accountId'
+  | 'name'
+  | 'source'
+  | 'status'
+  | 'mode'
+  | 'total'
+  | 'uniqueCount'
+  | 'processed'
+  | 'deliverable'
+  | 'undeliverable'
+  | 'risky'
+  | 'unknown'
+  | 'creditsReserved'
+  | 'creditsCharged'
+  | 'webhookUrl'
+  | 'smtp'
+  | 'quickMode'
+  | 'createdAt'
+  | 'startedAt'
+  | 'completedAt'
+  | 'warnings'
+>;
+
+/** A job as it stands in `sql` (inside a transaction: with that transaction's own changes). */
+export async function readJobView(sql: Sql, jobId: string): Promise<JobView | null> {
+  const { rows } = await clientOf(sql).query<JobView>(
+    `SELECT id, account_id AS "accountId", name, source, status, mode, total,
+            unique_count AS "uniqueCount", processed, deliverable, undeliverable, risky, unknown,
+            credits_reserved AS "creditsReserved", credits_charged AS "creditsCharged",
+            webhook_url AS "webhookUrl", smtp, quick_mode AS "quickMode",
+            created_at AS "createdAt", started_at AS "startedAt",
+            completed_at AS "completedAt", warnings
+       FROM jobs WHERE id = $1`,
+    [jobId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Jobs committed more than `graceSeconds` ago and never ingested (their enqueue did not happen). */
+export async function listUnstartedJobs(
+  db: Db,
+  o: { graceSeconds: number; accountId?: string; limit: number },
+): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM jobs
+     WHERE status = 'queued' AND ingested_at IS NULL AND deleted_at IS NULL
+       AND created_at < now() - make_interval(secs => ${o.graceSeconds})
+       AND (${o.accountId ?? null}::text IS NULL OR account_id = ${o.accountId ?? null})
+     ORDER BY created_at LIMIT ${o.limit}`;
+  return rows.map((r) => r.id);
 }

@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { clientOf, type Sql } from './transaction.ts';
 
 export interface WorkRow {
   idx: number;
@@ -43,11 +44,27 @@ export async function pendingRowsByIdx(db: Db, jobId: string, idx: number[]): Pr
 }
 
 /** True when a live job has every row counted (its last flush committed, the ending maybe not). */
-export async function isJobDone(db: Db, jobId: string): Promise<boolean> {
-  const [job] = await db.$queryRaw<{ done: boolean }[]>`
-    SELECT processed >= total AS done FROM jobs
-     WHERE id = ${jobId} AND deleted_at IS NULL AND status IN ('queued', 'processing')`;
-  return job?.done ?? false;
+export async function isJobDone(sql: Sql, jobId: string): Promise<boolean> {
+  const { rows } = await clientOf(sql).query<{ done: boolean }>(
+    `SELECT processed >= total AS done FROM jobs
+      WHERE id = $1 AND deleted_at IS NULL AND status IN ('queued', 'processing')`,
+    [jobId],
+  );
+  return rows[0]?.done ?? false;
+}
+
+/**
+ * Credits a job has earned so far: unique addresses of valid syntax whose verdict is not
+ * `unknown` (duplicates and invalid syntax were never reserved).
+ */
+export async function countEarnedCredits(sql: Sql, jobId: string): Promise<number> {
+  const { rows } = await clientOf(sql).query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM results r
+       JOIN job_rows j ON j.job_id = r.job_id AND j.idx = r.idx
+      WHERE r.job_id = $1 AND j.syntax_valid AND r.status <> 'unknown'`,
+    [jobId],
+  );
+  return rows[0]?.n ?? 0;
 }
 
 export async function markProcessing(db: Db, jobId: string) {

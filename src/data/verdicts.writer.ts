@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyEscape, copyText } from './copy-text.ts';
+import type { Database } from './db.ts';
+import { clientOf, isUniqueViolation, withTransaction } from './transaction.ts';
 import type { Verdict } from '../validation/types.ts';
 
 /**
@@ -108,14 +110,12 @@ const STATUSES = ['deliverable', 'undeliverable', 'risky', 'unknown'] as const;
  * 1 + its duplicates toward `processed` and its status's counter.
  */
 export async function writeVerdicts(
-  pool: pg.Pool,
+  db: Database,
   job: JobRef,
   rows: VerdictRow[],
 ): Promise<{ processed: number; total: number } | null> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  return withTransaction(db, async (tx) => {
+    const client = clientOf(tx);
     let inserted: { idx: number; status: string }[];
     // COPY is the fast path; a row written by another run of the same chunk (a stalled worker
     // that came back) makes it fail as a whole, and the batch is then inserted row by row.
@@ -124,7 +124,7 @@ export async function writeVerdicts(
       await copyResults(client, job.id, rows);
       inserted = rows.map((r) => ({ idx: r.idx, status: r.verdict.status }));
     } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
+      if (!isUniqueViolation(err)) throw err;
       await client.query('ROLLBACK TO SAVEPOINT copy');
       inserted = await insertAbsentResults(client, job.id, rows);
     }
@@ -155,17 +155,9 @@ export async function writeVerdicts(
       [job.id, sums.processed, sums.deliverable, sums.undeliverable, sums.risky, sums.unknown],
     );
     if (progress.length === 0) {
-      await client.query('ROLLBACK');
+      tx.discard();
       return null;
     }
-    await client.query('COMMIT');
     return progress[0]!;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }

@@ -1,4 +1,5 @@
 import type { Db, Prisma } from './db.ts';
+import { clientOf, type Sql } from './transaction.ts';
 
 export type EventStatus = 'pending' | 'delivered' | 'failed';
 
@@ -16,14 +17,15 @@ export interface NewEvent {
  * Writes an event into the outbox; `db` is the transaction that ends the job. At most one event
  * per job (unique job_id): a second insert is a no-op and returns false.
  */
-export async function insertEvent(db: Db, e: NewEvent): Promise<boolean> {
-  const n = await db.$executeRaw`
-    INSERT INTO webhook_events (id, job_id, account_id, type, url, payload, status, attempts,
-                                next_attempt_at, created_at, updated_at)
-    VALUES (${e.id}, ${e.jobId}, ${e.accountId}, ${e.type}, ${e.url}, ${e.payload}, 'pending', 0,
-            ${e.createdAt}, ${e.createdAt}, ${e.createdAt})
-    ON CONFLICT (job_id) DO NOTHING`;
-  return n === 1;
+export async function insertEvent(sql: Sql, e: NewEvent): Promise<boolean> {
+  const { rowCount } = await clientOf(sql).query(
+    `INSERT INTO webhook_events (id, job_id, account_id, type, url, payload, status, attempts,
+                                 next_attempt_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)
+     ON CONFLICT (job_id) DO NOTHING`,
+    [e.id, e.jobId, e.accountId, e.type, e.url, e.payload, e.createdAt],
+  );
+  return rowCount === 1;
 }
 
 export interface DueEvent {

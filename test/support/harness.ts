@@ -81,7 +81,7 @@ export async function startHarness(
     deps,
     uploadDir: uploadDirOf({ config }),
     async account(plan = 'business', credits = 100_000) {
-      const a = await createAccount(deps.db.prisma, { name: `test ${prefix}`, plan, credits });
+      const a = await createAccount(deps, { name: `test ${prefix}`, plan, credits });
       return { id: a.id, webhookSecret: a.webhook_secret, live: a.keys.live, test: a.keys.test };
     },
     processEnv(extra = {}) {

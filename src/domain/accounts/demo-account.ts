@@ -1,8 +1,8 @@
-import type { Prisma } from '../../data/db.ts';
 import {
   findFirstAccountByName,
   setAccountTestDailyLimit,
 } from '../../data/accounts.repository.ts';
+import type { Deps } from '../../deps.ts';
 import { createAccount, createApiKey } from './manage-accounts.ts';
 
 export const DEMO_ACCOUNT_NAME = 'Demo account';
@@ -14,10 +14,11 @@ export const DEMO_ACCOUNT_NAME = 'Demo account';
  * emails is its own (`testDailyLimit`, DEMO_TEST_DAILY_LIMIT), set at every start, so a new user
  * can try a real-sized list with the printed test key.
  */
-export async function ensureDemoAccount(prisma: Prisma, testDailyLimit: number) {
+export async function ensureDemoAccount(deps: Pick<Deps, 'db'>, testDailyLimit: number) {
+  const { prisma } = deps.db;
   const existing = await findFirstAccountByName(prisma, DEMO_ACCOUNT_NAME);
   if (!existing) {
-    const account = await createAccount(prisma, {
+    const account = await createAccount(deps, {
       name: DEMO_ACCOUNT_NAME,
       plan: 'business',
       credits: 10_000,
@@ -32,8 +33,8 @@ export async function ensureDemoAccount(prisma: Prisma, testDailyLimit: number) 
     };
   }
   await setAccountTestDailyLimit(prisma, existing.id, testDailyLimit);
-  const live = await createApiKey(prisma, existing.id, { mode: 'live' });
-  const test = await createApiKey(prisma, existing.id, { mode: 'test' });
+  const live = await createApiKey(deps, existing.id, { mode: 'live' });
+  const test = await createApiKey(deps, existing.id, { mode: 'test' });
   return {
     created: false,
     testDailyLimit,

@@ -1,10 +1,14 @@
-import type { Db } from '../../data/db.ts';
+import type { Deps } from '../../deps.ts';
 import { findAccount, listAccounts, listApiKeys } from '../../data/accounts.repository.ts';
 import { validationError, notFound } from '../errors.ts';
 import { planOf } from '../billing/plans.ts';
 
 /** One page of accounts for an operator (`GET /admin/accounts`, `cli list-accounts`). */
-export async function listAccountsPage(db: Db, opts: { limit: number; startingAfter?: string }) {
+export async function listAccountsPage(
+  deps: Pick<Deps, 'db'>,
+  opts: { limit: number; startingAfter?: string },
+) {
+  const db = deps.db.prisma;
   if (opts.startingAfter && !(await findAccount(db, opts.startingAfter))) {
     throw validationError({ starting_after: ['No such account.'] });
   }
@@ -29,7 +33,8 @@ export async function listAccountsPage(db: Db, opts: { limit: number; startingAf
 }
 
 /** An account's keys with their ids (`GET /admin/accounts/{id}/keys`, `cli list-keys`). */
-export async function listAccountKeys(db: Db, accountId: string) {
+export async function listAccountKeys(deps: Pick<Deps, 'db'>, accountId: string) {
+  const db = deps.db.prisma;
   if (!(await findAccount(db, accountId))) throw notFound('Account');
   const now = Date.now();
   return {

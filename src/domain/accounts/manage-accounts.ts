@@ -1,5 +1,4 @@
 import { DomainError, notFound } from '../errors.ts';
-import type { Db, Prisma } from '../../data/db.ts';
 import {
   findAccount,
   insertAccount,
@@ -8,6 +7,8 @@ import {
   setKeyDisabled,
   updateAccountPlan,
 } from '../../data/accounts.repository.ts';
+import { withTransaction, type Sql } from '../../data/transaction.ts';
+import type { Deps } from '../../deps.ts';
 import { planNames, planOf, type PlanName } from '../billing/plans.ts';
 import {
   allScopes,
@@ -26,12 +27,19 @@ export interface NewKeyInput {
   expiresAt?: Date | null;
 }
 
+type AccountDeps = Pick<Deps, 'db'>;
+
 /** Creates a key and returns its plain text, which is never stored and shown only now. */
-export async function createApiKey(db: Db, accountId: string, input: NewKeyInput) {
-  if (!(await findAccount(db, accountId))) throw notFound('Account');
+export async function createApiKey(deps: AccountDeps, accountId: string, input: NewKeyInput) {
+  if (!(await findAccount(deps.db.prisma, accountId))) throw notFound('Account');
+  return addKey(deps.db, accountId, input);
+}
+
+async function addKey(sql: Sql, accountId: string, input: NewKeyInput) {
   const key = generateApiKey(input.mode);
-  const row = await insertApiKey(db, {
-    id: newId('key'),
+  const id = newId('key');
+  await insertApiKey(sql, {
+    id,
     accountId,
     mode: input.mode,
     keyHash: hashApiKey(key),
@@ -40,11 +48,11 @@ export async function createApiKey(db: Db, accountId: string, input: NewKeyInput
     ipAllowlist: input.ipAllowlist ?? [],
     expiresAt: input.expiresAt ?? null,
   });
-  return { id: row.id, key };
+  return { id, key };
 }
 
 export async function createAccount(
-  prisma: Prisma,
+  deps: AccountDeps,
   input: { name: string; plan: PlanName; credits: number },
 ) {
   if (!planNames.includes(input.plan)) {
@@ -52,13 +60,14 @@ export async function createAccount(
       fields: { plan: [`Must be one of ${planNames.join(', ')}.`] },
     });
   }
-  return prisma.$transaction(async (tx) => {
-    const account = await insertAccount(tx, {
+  return withTransaction(deps.db, async (tx) => {
+    const account = {
       id: newId('acct'),
       name: input.name,
       plan: input.plan,
       webhookSecret: generateWebhookSecret(),
-    });
+    };
+    await insertAccount(tx, account);
     if (input.credits > 0) {
       await moveCredits(tx, {
         accountId: account.id,
@@ -67,8 +76,8 @@ export async function createAccount(
         note: 'opening balance',
       });
     }
-    const live = await createApiKey(tx, account.id, { mode: 'live' });
-    const test = await createApiKey(tx, account.id, { mode: 'test' });
+    const live = await addKey(tx, account.id, { mode: 'live' });
+    const test = await addKey(tx, account.id, { mode: 'test' });
     return {
       id: account.id,
       name: account.name,
@@ -80,21 +89,21 @@ export async function createAccount(
   });
 }
 
-export async function disableApiKey(db: Db, keyId: string, disabled = true) {
-  const key = await setKeyDisabled(db, keyId, disabled);
+export async function disableApiKey(deps: AccountDeps, keyId: string, disabled = true) {
+  const key = await setKeyDisabled(deps.db.prisma, keyId, disabled);
   if (!key) throw notFound('API key');
   return { id: key.id, disabled: key.disabledAt !== null, disabled_at: key.disabledAt };
 }
 
-export async function addCredits(db: Db, accountId: string, amount: number) {
-  const balance = await moveCredits(db, {
+export async function addCredits(deps: AccountDeps, accountId: string, amount: number) {
+  const balance = await moveCredits(deps.db, {
     accountId,
     amount,
     kind: amount >= 0 ? 'topup' : 'adjustment',
     note: 'admin',
   });
   if (balance === null) {
-    if (!(await findAccount(db, accountId))) throw notFound('Account');
+    if (!(await findAccount(deps.db.prisma, accountId))) throw notFound('Account');
     throw new DomainError('VALIDATION_ERROR', 'The balance cannot go below zero.', {
       fields: { amount: ['Would make the balance negative.'] },
     });
@@ -108,11 +117,11 @@ export async function addCredits(db: Db, accountId: string, amount: number) {
  * quota is read with the key at each authentication, and this month's usage is kept.
  */
 export async function updateAccountPlanOrQuota(
-  db: Db,
+  deps: AccountDeps,
   accountId: string,
   change: { plan?: PlanName; monthlyQuota?: number | null },
 ) {
-  const account = await updateAccountPlan(db, accountId, change);
+  const account = await updateAccountPlan(deps.db.prisma, accountId, change);
   if (!account) throw notFound('Account');
   const plan = planOf(account.plan, account.monthlyQuota);
   return {

@@ -1,5 +1,5 @@
-import type { Db } from '../../data/db.ts';
-import { findAccount, moveCredits } from '../../data/accounts.repository.ts';
+import { creditBalance, moveCredits } from '../../data/accounts.repository.ts';
+import type { Deps } from '../../deps.ts';
 import { DomainError } from '../errors.ts';
 
 /**
@@ -12,31 +12,33 @@ import { DomainError } from '../errors.ts';
  * validation: charged before verifying, `unknown` verdicts refunded in the same request).
  */
 
-export async function balanceOf(db: Db, accountId: string): Promise<number> {
-  return (await findAccount(db, accountId))?.creditBalance ?? 0;
+type WalletDeps = Pick<Deps, 'db'>;
+
+export async function balanceOf(deps: WalletDeps, accountId: string): Promise<number> {
+  return creditBalance(deps.db, accountId);
 }
 
 /** Takes `amount` credits now, or throws 402 INSUFFICIENT_CREDITS with nothing taken. */
 export async function chargeCredits(
-  db: Db,
+  deps: WalletDeps,
   accountId: string,
   amount: number,
   note: string,
 ): Promise<number> {
-  const balance = await moveCredits(db, { accountId, amount: -amount, kind: 'charge', note });
+  const balance = await moveCredits(deps.db, { accountId, amount: -amount, kind: 'charge', note });
   if (balance !== null) return balance;
   throw new DomainError('INSUFFICIENT_CREDITS', 'The credit balance cannot cover this request.', {
     required: amount,
-    balance: await balanceOf(db, accountId),
+    balance: await balanceOf(deps, accountId),
   });
 }
 
 export async function refundCredits(
-  db: Db,
+  deps: WalletDeps,
   accountId: string,
   amount: number,
   note: string,
 ): Promise<number> {
-  const balance = await moveCredits(db, { accountId, amount, kind: 'refund', note });
-  return balance ?? balanceOf(db, accountId);
+  const balance = await moveCredits(deps.db, { accountId, amount, kind: 'refund', note });
+  return balance ?? balanceOf(deps, accountId);
 }

@@ -1,19 +1,16 @@
 import { createHash } from 'node:crypto';
 import { countInput, type InputCount, type UploadWork } from './count-input.ts';
 import type { Readable } from 'node:stream';
-import type { RedisClient } from '../../lib/redis-client.ts';
-import type pg from 'pg';
-import type { Config } from '../../config/env.ts';
-import type { Database } from '../../data/db.ts';
+import { creditBalance, moveCredits } from '../../data/accounts.repository.ts';
 import { storeUpload } from '../../data/job-uploads.repository.ts';
-import { findJob, findJobByIdempotencyKey } from '../../data/jobs.repository.ts';
-import type { Logger } from '../../lib/logger.ts';
+import { findJob, findJobByIdempotencyKey, insertJob } from '../../data/jobs.repository.ts';
+import { isUniqueViolation, withTransaction, type Tx } from '../../data/transaction.ts';
+import type { Deps } from '../../deps.ts';
 import { countJobCreated } from '../../lib/work-metrics.ts';
-import type { Queues } from '../../queue/queues.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { newId } from '../accounts/keys.ts';
 import { smtpFor } from '../billing/features.ts';
-import { DomainError, serviceUnavailable } from '../errors.ts';
+import { DomainError } from '../errors.ts';
 import { emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
 import { fileBytes, serialiseEmailList } from './job-input.ts';
 import { assertWebhookUrl } from './webhook-url.ts';
@@ -38,14 +35,8 @@ export type CreateJobInput = CommonInput &
     | { source: 'emails'; emails: string[] }
   );
 
-export interface CreateJobDeps {
-  db: Database;
-  /** Usage counters: the monthly quota, a test key's daily allowance. */
-  redis: RedisClient;
-  queues: Queues;
-  config: Config;
-  logger: Logger;
-}
+/** `redis` holds the usage counters: the monthly quota, a test key's daily allowance. */
+export type CreateJobDeps = Pick<Deps, 'db' | 'redis' | 'queues' | 'config' | 'logger'>;
 
 /** The input's bytes as they will be stored: the file itself, or the list one JSON string a line. */
 const inputBytes = (input: CreateJobInput): Readable =>
@@ -100,51 +91,35 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
 
   const jobId = newId('job');
   try {
-    const client = await db.pool.connect().catch(() => {
-      throw serviceUnavailable();
-    });
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `INSERT INTO jobs (id, account_id, name, source, status, mode, total, unique_count,
-                           credits_reserved, webhook_url, smtp, quick_mode, idempotency_key,
-                           request_hash, columns, delimiter, email_column)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16)`,
-        [
-          jobId,
-          auth.accountId,
-          input.name,
-          input.source,
-          auth.mode,
-          counted.total,
-          counted.unique,
-          reserve,
-          input.webhookUrl,
-          smtp,
-          input.quickMode,
-          input.idempotencyKey,
-          input.idempotencyKey ? counted.hash : null,
-          JSON.stringify(counted.layout.columns),
-          counted.layout.delimiter,
-          counted.layout.emailColumn,
-        ],
-      );
+    await withTransaction(db, async (tx) => {
+      await insertJob(tx, {
+        id: jobId,
+        accountId: auth.accountId,
+        name: input.name,
+        source: input.source,
+        mode: auth.mode,
+        total: counted.total,
+        uniqueCount: counted.unique,
+        creditsReserved: reserve,
+        webhookUrl: input.webhookUrl,
+        smtp,
+        quickMode: input.quickMode,
+        idempotencyKey: input.idempotencyKey,
+        requestHash: input.idempotencyKey ? counted.hash : null,
+        columns: counted.layout.columns,
+        delimiter: counted.layout.delimiter,
+        emailColumn: counted.layout.emailColumn,
+      });
       // Credits before the input is stored: a 402 costs no upload.
-      if (reserve > 0) await reserveCredits(client, auth.accountId, jobId, reserve);
+      if (reserve > 0) await reserveCredits(tx, auth.accountId, jobId, reserve);
       const started = performance.now();
       const packed = input.source === 'csv_file' ? await input.counted?.packed : undefined;
-      await storeUpload(client, jobId, packed ?? inputBytes(input));
+      await storeUpload(tx, jobId, packed ?? inputBytes(input));
       deps.logger.debug({ jobId, ms: Math.round(performance.now() - started) }, 'input stored');
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   } catch (err) {
     await usage.release().catch(() => undefined);
-    if ((err as { code?: string }).code === '23505' && input.idempotencyKey) {
+    if (isUniqueViolation(err) && input.idempotencyKey) {
       // A concurrent request with the same key committed first.
       const replay = await replayIdempotent(deps, auth, input.idempotencyKey, counted.hash);
       if (replay) return { job: replay, replayed: true };
@@ -181,30 +156,19 @@ async function replayIdempotent(deps: CreateJobDeps, auth: AuthContext, key: str
   return existing;
 }
 
-async function reserveCredits(
-  client: pg.PoolClient,
-  accountId: string,
-  jobId: string,
-  amount: number,
-) {
-  const moved = await client.query<{ balance: number }>(
-    `WITH moved AS (
-       UPDATE accounts SET credit_balance = credit_balance - $2
-        WHERE id = $1 AND credit_balance >= $2 RETURNING credit_balance)
-     , logged AS (
-       INSERT INTO credit_ledger (account_id, kind, amount, balance_after, job_id, note)
-       SELECT $1, 'reserve', -$2::int, credit_balance, $3, 'job created' FROM moved)
-     SELECT credit_balance AS balance FROM moved`,
-    [accountId, amount, jobId],
-  );
-  if (moved.rowCount === 0) {
-    const { rows } = await client.query<{ credit_balance: number }>(
-      'SELECT credit_balance FROM accounts WHERE id = $1',
-      [accountId],
-    );
+/** Takes a new job's credits inside its transaction, or throws 402 (and the job is not made). */
+async function reserveCredits(tx: Tx, accountId: string, jobId: string, amount: number) {
+  const moved = await moveCredits(tx, {
+    accountId,
+    amount: -amount,
+    kind: 'reserve',
+    jobId,
+    note: 'job created',
+  });
+  if (moved === null) {
     throw new DomainError('INSUFFICIENT_CREDITS', 'The credit balance cannot cover this job.', {
       required: amount,
-      balance: rows[0]?.credit_balance ?? 0,
+      balance: await creditBalance(tx, accountId),
     });
   }
 }

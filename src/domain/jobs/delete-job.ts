@@ -1,8 +1,7 @@
-import type { Database } from '../../data/db.ts';
-import { findOwnJob } from '../../data/jobs.repository.ts';
+import { findOwnJob, markJobDeleted } from '../../data/jobs.repository.ts';
 import { purgeJobData } from '../../data/results.repository.ts';
-import type { Logger } from '../../lib/logger.ts';
-import type { Queues } from '../../queue/queues.ts';
+import { withTransaction } from '../../data/transaction.ts';
+import type { Deps } from '../../deps.ts';
 import { catalog } from '../../queue/catalog.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { notFound } from '../errors.ts';
@@ -14,18 +13,18 @@ import { endJob } from './settle-job.ts';
  * purged in the background.
  */
 export async function deleteJob(
-  deps: { db: Database; queues: Queues; logger: Logger; chunkSize: number },
+  deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>,
   auth: AuthContext,
   jobId: string,
 ): Promise<void> {
   const { prisma } = deps.db;
   const job = await findOwnJob(prisma, auth.accountId, jobId);
   if (!job) throw notFound();
-  await prisma.$transaction(async (tx) => {
+  await withTransaction(deps.db, async (tx) => {
     const cancelled = await endJob(tx, jobId, 'cancelled', { deleted: true });
-    if (!cancelled) await tx.job.update({ where: { id: jobId }, data: { deletedAt: new Date() } });
+    if (!cancelled) await markJobDeleted(tx, jobId);
   });
-  const chunks = Math.ceil(job.uniqueCount / deps.chunkSize);
+  const chunks = Math.ceil(job.uniqueCount / deps.config.jobs.chunkSize);
   const ids = Array.from({ length: chunks }, (_, chunk) =>
     catalog['validate-chunk'].jobId({ jobId, chunk }),
   );
@@ -39,6 +38,6 @@ export async function deleteJob(
 }
 
 /** The background half of a deletion (the `purge-job` task): the job's rows, results and upload go. */
-export async function purgeDeletedJob(deps: { db: Database }, jobId: string): Promise<void> {
+export async function purgeDeletedJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<void> {
   await purgeJobData(deps.db.prisma, jobId);
 }

@@ -1,6 +1,4 @@
-import type { Database } from '../../data/db.ts';
-import type { Logger } from '../../lib/logger.ts';
-import type { Queues } from '../../queue/queues.ts';
+import type { Deps } from '../../deps.ts';
 import { onJobEnded } from './job-ended.ts';
 import { failJob } from './settle-job.ts';
 
@@ -10,9 +8,9 @@ import { failJob } from './settle-job.ts';
  * rather than staying `processing` forever.
  */
 export async function failJobForTask(
-  deps: { db: Database; queues: Queues; logger: Logger },
+  deps: Pick<Deps, 'db' | 'queues' | 'logger'>,
   jobId: string,
   reason: string,
 ): Promise<void> {
-  if (await failJob(deps.db.prisma, jobId, reason)) await onJobEnded(deps, jobId);
+  if (await failJob(deps, jobId, reason)) await onJobEnded(deps, jobId);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Job } from '../../generated/prisma/client.ts';
+import type { JobView } from '../../data/jobs.repository.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const isoTime = z.iso.datetime({ offset: true });
@@ -76,7 +76,7 @@ export type JobResource = z.infer<typeof jobResourceSchema>;
  * The job resource of API.md. Pure, and here rather than in http/ because webhook events (built
  * by the domain, inside the transaction that ends a job) carry the same resource as GET /v1/jobs.
  */
-export function toJobResource(job: Job): JobResource {
+export function toJobResource(job: JobView): JobResource {
   const self = `/v1/jobs/${job.id}`;
   return {
     id: job.id,

@@ -1,5 +1,3 @@
-import type { Config } from '../../config/env.ts';
-import type { Database } from '../../data/db.ts';
 import { addJobWarnings, findJob } from '../../data/jobs.repository.ts';
 import {
   markProcessing,
@@ -7,22 +5,15 @@ import {
   pendingRowsInRange,
   type WorkRow,
 } from '../../data/results.repository.ts';
-import type { Logger } from '../../lib/logger.ts';
+import type { Deps } from '../../deps.ts';
 import { countVerdicts, observeChunk } from '../../lib/work-metrics.ts';
 import type { TaskPayload } from '../../queue/catalog.ts';
-import type { Queues } from '../../queue/queues.ts';
-import type { NetworkWarning, Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
+import type { NetworkWarning, Verdict, VerifyOptions } from '../../validation/types.ts';
 import { writeVerdicts } from '../../data/verdicts.writer.ts';
 import { completeIfDone } from './settle-job.ts';
 import { onJobEnded } from './job-ended.ts';
 
-export interface ChunkDeps {
-  db: Database;
-  queues: Queues;
-  verifier: Verifier;
-  config: Config;
-  logger: Logger;
-}
+export type ChunkDeps = Pick<Deps, 'db' | 'queues' | 'verifier' | 'config' | 'logger'>;
 
 /** Domains verified at once inside one chunk; each may hold an SMTP session. */
 const GROUP_CONCURRENCY = 4;
@@ -141,7 +132,7 @@ async function verifyChunk(
   const flush = async () => {
     if (pending.length === 0 || stopped) return;
     const batch = pending.splice(0, pending.length);
-    const progress = await writeVerdicts(db.pool, job, batch);
+    const progress = await writeVerdicts(db, job, batch);
     if (!progress) {
       stopped = true; // deleted or cancelled meanwhile: in-flight work stops here
       return;
@@ -156,13 +147,13 @@ async function verifyChunk(
         job.id,
         met.map((code) => ({ code, message: WARNING_TEXT[code] })),
       );
-    if (progress.processed >= progress.total && (await completeIfDone(db.prisma, job.id))) {
+    if (progress.processed >= progress.total && (await completeIfDone(deps, job.id))) {
       await onJobEnded(deps, job.id);
     }
   };
 
   // A re-run with nothing left (its last flush committed, the worker died before the ending).
-  if (rows.length === 0 && (await completeIfDone(db.prisma, job.id))) {
+  if (rows.length === 0 && (await completeIfDone(deps, job.id))) {
     await onJobEnded(deps, job.id);
   }
   const groups = groupByDomain(rows);

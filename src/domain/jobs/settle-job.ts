@@ -1,51 +1,34 @@
-import type { Db, Prisma } from '../../data/db.ts';
 import { moveCredits } from '../../data/accounts.repository.ts';
-import { isJobDone } from '../../data/results.repository.ts';
+import { endJobRow, setCreditsCharged } from '../../data/jobs.repository.ts';
+import { countEarnedCredits, isJobDone } from '../../data/results.repository.ts';
+import { withTransaction, type Tx } from '../../data/transaction.ts';
+import type { Deps } from '../../deps.ts';
 import { countJobEnded } from '../../lib/work-metrics.ts';
 import { recordJobEndedEvent } from '../webhooks/record-event.ts';
-
-/**
- * Credits a job has earned so far: unique addresses of valid syntax whose verdict is not
- * `unknown` (duplicates and invalid syntax were never reserved).
- */
-async function earnedCredits(db: Db, jobId: string): Promise<number> {
-  const [row] = await db.$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM results r
-      JOIN job_rows j ON j.job_id = r.job_id AND j.idx = r.idx
-     WHERE r.job_id = ${jobId} AND j.syntax_valid AND r.status <> 'unknown'`;
-  return row?.n ?? 0;
-}
 
 type Ending = 'completed' | 'failed' | 'cancelled';
 
 /**
  * Ends a job once: only the caller that moves it out of queued/processing settles the wallet
  * (charges what was earned, refunds the rest of the reservation). Returns false when the job had
- * already ended. `db` must be a transaction that the caller commits. A completed or failed job
- * with a webhook_url also gets its webhook event here; after the commit, call onJobEnded.
+ * already ended. Runs inside the caller's transaction. A completed or failed job with a
+ * webhook_url also gets its webhook event here; after the commit, call onJobEnded.
  */
 export async function endJob(
-  db: Db,
+  tx: Tx,
   jobId: string,
   ending: Ending,
   o: { reason?: string; deleted?: boolean } = {},
 ): Promise<boolean> {
-  const [job] = await db.$queryRaw<
-    { account_id: string; mode: string; credits_reserved: number; created_at: Date }[]
-  >`
-    UPDATE jobs SET status = ${ending}, completed_at = now(),
-           failure_reason = ${o.reason ?? null},
-           deleted_at = CASE WHEN ${o.deleted ?? false} THEN now() ELSE deleted_at END
-     WHERE id = ${jobId} AND status IN ('queued', 'processing')
-     RETURNING account_id, mode, credits_reserved, created_at`;
+  const job = await endJobRow(tx, jobId, ending, o);
   if (!job) return false;
   const charged =
-    job.mode === 'live' ? Math.min(await earnedCredits(db, jobId), job.credits_reserved) : 0;
-  await db.$executeRaw`UPDATE jobs SET credits_charged = ${charged} WHERE id = ${jobId}`;
-  const refund = job.credits_reserved - charged;
+    job.mode === 'live' ? Math.min(await countEarnedCredits(tx, jobId), job.creditsReserved) : 0;
+  await setCreditsCharged(tx, jobId, charged);
+  const refund = job.creditsReserved - charged;
   if (refund > 0) {
-    await moveCredits(db, {
-      accountId: job.account_id,
+    await moveCredits(tx, {
+      accountId: job.accountId,
       amount: refund,
       kind: 'refund',
       jobId,
@@ -53,21 +36,26 @@ export async function endJob(
     });
   }
   countJobEnded(job.mode, ending, {
-    createdAt: job.created_at,
-    reserved: job.credits_reserved,
+    createdAt: job.createdAt,
+    reserved: job.creditsReserved,
     charged,
   });
   // The webhook outbox: the event commits with the ending, so it is neither lost nor doubled.
-  await recordJobEndedEvent(db, jobId, ending);
+  await recordJobEndedEvent(tx, jobId, ending);
   return true;
 }
 
 /**
- * Fails a job outside any transaction (the queue was unreachable, a permanent error). Its webhook
- * event is not enqueued here (no queue at hand, and often no queue reachable): the sweep sends it.
+ * Fails a job in a transaction of its own (the queue was unreachable, a permanent error). Its
+ * webhook event is not enqueued here (no queue at hand, and often no queue reachable): the sweep
+ * sends it.
  */
-export async function failJob(prisma: Prisma, jobId: string, reason: string): Promise<boolean> {
-  return prisma.$transaction((tx) => endJob(tx, jobId, 'failed', { reason }));
+export async function failJob(
+  deps: Pick<Deps, 'db'>,
+  jobId: string,
+  reason: string,
+): Promise<boolean> {
+  return withTransaction(deps.db, (tx) => endJob(tx, jobId, 'failed', { reason }));
 }
 
 /**
@@ -76,8 +64,8 @@ export async function failJob(prisma: Prisma, jobId: string, reason: string): Pr
  * always sees the full count; this also ends a job whose last flush committed but whose worker
  * died before the ending (the chunk runs again, finds nothing to do and calls this).
  */
-export async function completeIfDone(prisma: Prisma, jobId: string): Promise<boolean> {
-  return prisma.$transaction(async (tx) => {
+export async function completeIfDone(deps: Pick<Deps, 'db'>, jobId: string): Promise<boolean> {
+  return withTransaction(deps.db, async (tx) => {
     if (!(await isJobDone(tx, jobId))) return false;
     return endJob(tx, jobId, 'completed');
   });

@@ -1,5 +1,5 @@
-import type { Database } from '../../data/db.ts';
-import type { Queues } from '../../queue/queues.ts';
+import { listUnstartedJobs } from '../../data/jobs.repository.ts';
+import type { Deps } from '../../deps.ts';
 
 /** Jobs committed but not handed to the queue (Redis was away) for longer than this are. */
 const GRACE_SECONDS = 30;
@@ -9,16 +9,14 @@ const GRACE_SECONDS = 30;
  * did not happen, this does. Harmless for jobs already queued: task ids are deterministic.
  */
 export async function sweepUnstartedJobs(
-  deps: { db: Database; queues: Queues },
+  deps: Pick<Deps, 'db' | 'queues'>,
   o: { graceSeconds?: number; accountId?: string } = {},
 ): Promise<number> {
-  const graceSeconds = o.graceSeconds ?? GRACE_SECONDS;
-  const jobs = await deps.db.prisma.$queryRaw<{ id: string }[]>`
-    SELECT id FROM jobs
-     WHERE status = 'queued' AND ingested_at IS NULL AND deleted_at IS NULL
-       AND created_at < now() - make_interval(secs => ${graceSeconds})
-       AND (${o.accountId ?? null}::text IS NULL OR account_id = ${o.accountId ?? null})
-     ORDER BY created_at LIMIT 500`;
-  for (const job of jobs) await deps.queues.enqueue('ingest-job', { jobId: job.id });
+  const jobs = await listUnstartedJobs(deps.db.prisma, {
+    graceSeconds: o.graceSeconds ?? GRACE_SECONDS,
+    ...(o.accountId ? { accountId: o.accountId } : {}),
+    limit: 500,
+  });
+  for (const jobId of jobs) await deps.queues.enqueue('ingest-job', { jobId });
   return jobs.length;
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../../data/db.ts';
+import type { Deps } from '../../deps.ts';
 import { domainStatusCounts, findEmailFact } from '../../data/email-facts.repository.ts';
 import { parseAddress } from '../../validation/syntax.ts';
 import type { Checks } from '../../validation/types.ts';
@@ -30,10 +30,15 @@ export type Enrichment =
  * checks of that verdict, and how the account's known addresses at that domain are spread over
  * the verdicts. An address never validated, or not valid syntax, is simply not found.
  */
-export async function enrichEmail(db: Db, auth: AuthContext, email: string): Promise<Enrichment> {
+export async function enrichEmail(
+  deps: Pick<Deps, 'db'>,
+  auth: AuthContext,
+  email: string,
+): Promise<Enrichment> {
+  const db = deps.db.prisma;
   const { normalized } = parseAddress(email);
   const fact = normalized ? await findEmailFact(db, auth.accountId, auth.mode, normalized) : null;
-  const remainingCredits = await balanceOf(db, auth.accountId);
+  const remainingCredits = await balanceOf(deps, auth.accountId);
   if (!fact) return { found: false, remainingCredits };
   const counts = { deliverable: 0, undeliverable: 0, risky: 0, unknown: 0 };
   let lastValidatedAt = fact.validatedAt;

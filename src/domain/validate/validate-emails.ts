@@ -1,9 +1,6 @@
-import type { RedisClient } from '../../lib/redis-client.ts';
-import type { Config } from '../../config/env.ts';
-import type { Database } from '../../data/db.ts';
 import { upsertEmailFacts } from '../../data/email-facts.repository.ts';
+import type { Deps } from '../../deps.ts';
 import { withDeadline } from '../../lib/deadline.ts';
-import type { Logger } from '../../lib/logger.ts';
 import { countSyncCredits, countVerdicts } from '../../lib/work-metrics.ts';
 import { parseAddress } from '../../validation/syntax.ts';
 import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
@@ -13,13 +10,7 @@ import { balanceOf, chargeCredits, refundCredits } from '../billing/wallet.ts';
 import { DomainError } from '../errors.ts';
 import { emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
 
-export interface ValidateDeps {
-  db: Database;
-  redis: RedisClient;
-  config: Config;
-  verifier: Verifier;
-  logger: Logger;
-}
+export type ValidateDeps = Pick<Deps, 'db' | 'redis' | 'config' | 'verifier' | 'logger'>;
 
 export interface ValidateInput {
   emails: string[];
@@ -119,7 +110,6 @@ export async function validateEmails(
   input: ValidateInput,
   requestId: string,
 ) {
-  const { prisma } = deps.db;
   const smtp = smtpFor(auth.plan, input.smtp);
   const { entries, billable } = plan(input.emails);
   const charged = auth.mode === 'live' ? billable : 0;
@@ -139,7 +129,7 @@ export async function validateEmails(
   const giveBack = async () => {
     try {
       if (held > 0) {
-        await refundCredits(prisma, auth.accountId, held, `${note} failed`);
+        await refundCredits(deps, auth.accountId, held, `${note} failed`);
         held = 0;
       }
     } catch (err) {
@@ -162,7 +152,7 @@ export async function validateEmails(
   let firsts: SyncResult[];
   try {
     if (charged > 0) {
-      balance = await chargeCredits(prisma, auth.accountId, charged, note);
+      balance = await chargeCredits(deps, auth.accountId, charged, note);
       held = charged;
       taken = charged;
     }
@@ -184,10 +174,10 @@ export async function validateEmails(
     const unknown = firsts.filter((r) => r.verdict.status === 'unknown').length;
     if (charged > 0 && unknown > 0) {
       // One statement: when it throws it moved nothing, and giveBack refunds the whole charge.
-      balance = await refundCredits(prisma, auth.accountId, unknown, `${note} unknown`);
+      balance = await refundCredits(deps, auth.accountId, unknown, `${note} unknown`);
       held -= unknown;
     }
-    balance ??= await balanceOf(prisma, auth.accountId);
+    balance ??= await balanceOf(deps, auth.accountId);
   } catch (err) {
     // Nothing is delivered: give back the credits and the allowance, then answer the error.
     await giveBack();
@@ -198,7 +188,7 @@ export async function validateEmails(
   countSyncCredits(taken, taken - held);
   countVerdicts('sync', auth.mode, firsts);
   await upsertEmailFacts(
-    prisma,
+    deps.db.prisma,
     { accountId: auth.accountId, mode: auth.mode, source: 'validate' },
     firsts.map((r) => ({
       normalized: r.normalized!,

@@ -1,4 +1,5 @@
-import type { Db } from '../../data/db.ts';
+import { readJobView } from '../../data/jobs.repository.ts';
+import type { Tx } from '../../data/transaction.ts';
 import { insertEvent } from '../../data/webhooks.repository.ts';
 import { newId } from '../accounts/keys.ts';
 import { toJobResource } from '../jobs/job-resource.ts';
@@ -12,12 +13,12 @@ export type JobEventType = 'job.completed' | 'job.failed';
  * jobs without a webhook_url. The body is frozen here: every attempt sends these exact bytes.
  */
 export async function recordJobEndedEvent(
-  db: Db,
+  tx: Tx,
   jobId: string,
   ending: 'completed' | 'failed' | 'cancelled',
 ): Promise<string | null> {
   if (ending === 'cancelled') return null;
-  const job = await db.job.findUnique({ where: { id: jobId } });
+  const job = await readJobView(tx, jobId);
   if (!job?.webhookUrl) return null;
   const id = newId('evt');
   const type: JobEventType = `job.${ending}`;
@@ -28,7 +29,7 @@ export async function recordJobEndedEvent(
     created_at: createdAt.toISOString(),
     data: toJobResource(job),
   });
-  const inserted = await insertEvent(db, {
+  const inserted = await insertEvent(tx, {
     id,
     jobId,
     accountId: job.accountId,

@@ -1,4 +1,4 @@
-import type { Db } from '../../data/db.ts';
+import type { Deps } from '../../deps.ts';
 import { replaceSecret } from '../../data/webhooks.repository.ts';
 import { generateWebhookSecret } from '../accounts/keys.ts';
 import { notFound } from '../errors.ts';
@@ -9,8 +9,12 @@ import { previousExpiresAt } from './signature.ts';
  * ROTATION_WINDOW_MS, so receivers can switch without missing an event. Rotating again within
  * the window retires the older secret at once: only the last two ever sign.
  */
-export async function rotateWebhookSecret(db: Db, accountId: string, now = new Date()) {
+export async function rotateWebhookSecret(
+  deps: Pick<Deps, 'db'>,
+  accountId: string,
+  now = new Date(),
+) {
   const secret = generateWebhookSecret();
-  if (!(await replaceSecret(db, accountId, secret, now))) throw notFound('Account');
+  if (!(await replaceSecret(deps.db.prisma, accountId, secret, now))) throw notFound('Account');
   return { webhook_secret: secret, previous_expires_at: previousExpiresAt(now).toISOString() };
 }

@@ -8,7 +8,7 @@ import { toAccount } from '../schemas/validate.mappers.ts';
 export function accountRouter(deps: Deps): Router {
   const router = Router();
   router.get('/', scope('validate:read'), async (req, res) => {
-    res.json(toAccount(await describeAccount({ ...deps, db: deps.db.prisma }, authOf(req))));
+    res.json(toAccount(await describeAccount(deps, authOf(req))));
   });
   return router;
 }

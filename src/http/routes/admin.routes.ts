@@ -36,12 +36,11 @@ import type {
 /** Operator routes; mounted only when ADMIN_TOKEN is set (otherwise they are 404). */
 export function adminRouter(deps: Deps, token: string): Router {
   const router = Router();
-  const { prisma } = deps.db;
   router.use(adminOnly(token), express.json({ limit: '64kb' }));
 
   router.post('/accounts', async (req, res) => {
     const b = body(accountBody, req.body);
-    const account = await createAccount(prisma, {
+    const account = await createAccount(deps, {
       name: b.name,
       plan: b.plan as never,
       credits: b.credits,
@@ -56,7 +55,7 @@ export function adminRouter(deps: Deps, token: string): Router {
 
   router.get('/accounts', async (req, res) => {
     const q = query(listAccountsQuery, req.query);
-    const page = await listAccountsPage(prisma, {
+    const page = await listAccountsPage(deps, {
       limit: q.limit,
       ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
     });
@@ -64,12 +63,12 @@ export function adminRouter(deps: Deps, token: string): Router {
   });
 
   router.get('/accounts/:id/keys', async (req, res) => {
-    res.json((await listAccountKeys(prisma, req.params.id)) satisfies KeyList);
+    res.json((await listAccountKeys(deps, req.params.id)) satisfies KeyList);
   });
 
   router.post('/accounts/:id/keys', async (req, res) => {
     const b = body(keyBody, req.body);
-    const key = await createApiKey(prisma, req.params.id, {
+    const key = await createApiKey(deps, req.params.id, {
       mode: b.mode,
       scopes: b.scopes as never,
       ipAllowlist: b.ip_allowlist ?? [],
@@ -80,7 +79,7 @@ export function adminRouter(deps: Deps, token: string): Router {
 
   router.patch('/keys/:id', async (req, res) => {
     const b = body(keyStateBody, req.body);
-    const key = await disableApiKey(prisma, req.params.id, b.disabled);
+    const key = await disableApiKey(deps, req.params.id, b.disabled);
     res.json({
       id: key.id,
       disabled: key.disabled,
@@ -90,7 +89,7 @@ export function adminRouter(deps: Deps, token: string): Router {
 
   router.post('/accounts/:id/credits', async (req, res) => {
     const b = body(creditsBody, req.body);
-    res.json((await addCredits(prisma, req.params.id, b.amount)) satisfies Balance);
+    res.json((await addCredits(deps, req.params.id, b.amount)) satisfies Balance);
   });
 
   router.get('/diagnostics', async (req, res) => {
@@ -99,11 +98,11 @@ export function adminRouter(deps: Deps, token: string): Router {
   });
 
   router.post('/accounts/:id/webhook-secret/rotate', async (req, res) => {
-    res.json((await rotateWebhookSecret(prisma, req.params.id)) satisfies RotatedSecret);
+    res.json((await rotateWebhookSecret(deps, req.params.id)) satisfies RotatedSecret);
   });
   router.patch('/accounts/:id', async (req, res) => {
     const b = body(accountPlanBody, req.body);
-    const out = await updateAccountPlanOrQuota(prisma, req.params.id, {
+    const out = await updateAccountPlanOrQuota(deps, req.params.id, {
       ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
       ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
     });

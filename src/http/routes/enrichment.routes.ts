@@ -11,7 +11,7 @@ export function enrichmentRouter(deps: Deps): Router {
   const router = Router();
   router.get('/', scope('validate:read'), async (req, res) => {
     const email = enrichmentEmail(req.query);
-    res.json(toEnrichment(await enrichEmail(deps.db.prisma, authOf(req), email)));
+    res.json(toEnrichment(await enrichEmail(deps, authOf(req), email)));
   });
   return router;
 }

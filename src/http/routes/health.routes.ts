@@ -23,7 +23,7 @@ export function healthRouter(deps: Deps): Router {
   router.get('/readyz', async (_req, res) => {
     const [redis, postgres] = await Promise.all([
       answers(deps.redis.ping(), 1000),
-      answers(deps.db.prisma.$queryRaw`SELECT 1`, 2000),
+      answers(deps.db.ping(), 2000),
     ]);
     if (!redis || !postgres) {
       throw new DomainError(

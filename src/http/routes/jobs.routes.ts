@@ -157,11 +157,7 @@ export function jobsRouter(deps: Deps): Router {
   });
 
   router.delete('/:id', scope('validate:write'), async (req, res) => {
-    await deleteJob(
-      { ...deps, chunkSize: deps.config.jobs.chunkSize },
-      authOf(req),
-      req.params.id as string,
-    );
+    await deleteJob(deps, authOf(req), req.params.id as string);
     res.status(204).end();
   });
 

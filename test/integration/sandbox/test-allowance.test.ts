@@ -74,7 +74,7 @@ describe('the test allowance of an account on the defaults (TEST_DAILY_LIMIT 100
 
 describe('the demo account that npm start prints', () => {
   it('when its test key uploads a 5,000-row file, then the job is created and completes', async () => {
-    const demo = await ensureDemoAccount(h.deps.db.prisma, h.config.limits.demoTestDailyLimit);
+    const demo = await ensureDemoAccount(h.deps, h.config.limits.demoTestDailyLimit);
     expect(demo.testDailyLimit).toBe(100_000);
     const call = api(h.url, demo.keys.test);
     const account = (await call('GET', '/v1/account')).json;

@@ -117,7 +117,7 @@ describe('one webhook event per job (the outbox)', () => {
     const jobId = await createJobWithWebhook(call, `${r.url}/recovered`);
     // The crash: the transaction that ends the job (and writes its event) commits, and nothing
     // is enqueued after it. failJob is exactly that: it ends the job and enqueues nothing.
-    expect(await failJob(h.deps.db.prisma, jobId, 'simulated crash')).toBe(true);
+    expect(await failJob(h.deps, jobId, 'simulated crash')).toBe(true);
     const pending = await h.deps.db.prisma.webhookEvent.findUniqueOrThrow({ where: { jobId } });
     expect(pending).toMatchObject({ status: 'pending', attempts: 0, type: 'job.failed' });
     expect(await webhookQueueIdle()).toBe(true);

@@ -1,0 +1,60 @@
+import type pg from 'pg';
+import type { Database } from './db.ts';
+
+/** The client of each open transaction: data/ reaches it through clientOf, nothing else can. */
+const clients = new WeakMap<Tx, pg.PoolClient>();
+
+/**
+ * An open transaction (see withTransaction). Repository functions that take a `Sql` run on it or,
+ * outside any transaction, on the database's pool; domain code only passes it along.
+ */
+export class Tx {
+  #discarded = false;
+  constructor(client: pg.PoolClient) {
+    clients.set(this, client);
+  }
+  /** Rolls the transaction back instead of committing it when its function returns. */
+  discard(): void {
+    this.#discarded = true;
+  }
+  get discarded(): boolean {
+    return this.#discarded;
+  }
+}
+
+/** Where a raw query runs: inside a transaction, or on the pool (one statement, autocommit). */
+export type Sql = Database | Tx;
+
+export function clientOf(sql: Tx): pg.PoolClient;
+export function clientOf(sql: Sql): pg.Pool | pg.PoolClient;
+export function clientOf(sql: Sql): pg.Pool | pg.PoolClient {
+  return sql instanceof Tx ? clients.get(sql)! : sql.pool;
+}
+
+/**
+ * Runs `fn` in one transaction on a client of its own: committed when `fn` returns (unless it
+ * called `tx.discard()`), rolled back when it throws. A client whose rollback fails (its server
+ * went away) is destroyed rather than returned to the pool.
+ */
+export async function withTransaction<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const tx = new Tx(client);
+    const out = await fn(tx);
+    await client.query(tx.discarded ? 'ROLLBACK' : 'COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** A unique index refused the row (SQLSTATE 23505). */
+export const isUniqueViolation = (err: unknown): boolean =>
+  (err as { code?: string } | null)?.code === '23505';

@@ -212,11 +212,14 @@ async function main() {
     LOG_LEVEL: 'warn',
   });
   try {
-    const account = await createAccount(db.prisma, {
-      name: 'bench',
-      plan: 'business',
-      credits: TOTAL + 10,
-    });
+    const account = await createAccount(
+      { db },
+      {
+        name: 'bench',
+        plan: 'business',
+        credits: TOTAL + 10,
+      },
+    );
     await waitHealthy(port);
     const post = async (email: string) => {
       const res = await fetch(`http://127.0.0.1:${port}/v1/validate`, {

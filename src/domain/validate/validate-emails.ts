@@ -186,7 +186,11 @@ export async function validateEmails(
   }
 
   countSyncCredits(taken, taken - held);
-  countVerdicts('sync', auth.mode, firsts);
+  countVerdicts(
+    'sync',
+    auth.mode,
+    results.filter((r) => r.duplicateOf === null),
+  );
   await upsertEmailFacts(
     deps.db.prisma,
     { accountId: auth.accountId, mode: auth.mode, source: 'validate' },

@@ -96,9 +96,16 @@ beforeAll(async () => {
   expect(createdTest.status, createdTest.text).toBe(201);
   testJob = await jobWhen(test, createdTest.json.id, 'completed', 30_000);
 
-  const sync = await live('POST', '/v1/validate', { email: 'alice@good.test' });
+  // A batch with a duplicate and a bad address: one verdict each for the two unique entries.
+  const sync = await live('POST', '/v1/validate/batch', {
+    emails: ['alice@good.test', 'not an address', 'alice@good.test'],
+  });
   expect(sync.status, sync.text).toBe(200);
-  expect(sync.json.result.status).toBe('deliverable');
+  expect(sync.json.results.map((r: { status: string }) => r.status)).toEqual([
+    'deliverable',
+    'undeliverable',
+    'deliverable',
+  ]);
 
   // The webhook's second attempt is counted once its answer is recorded; sessions once closed.
   after = await waitFor(
@@ -161,6 +168,10 @@ describe('service metrics after real work', () => {
     expect(
       delta('mailsift_verdicts_total', { source: 'sync', mode: 'live', status: 'deliverable' }),
     ).toBe(1);
+    expect(
+      delta('mailsift_verdicts_total', { source: 'sync', mode: 'live', reason: 'invalid_syntax' }),
+    ).toBe(1);
+    expect(delta('mailsift_verdicts_total', { source: 'sync' })).toBe(2);
     expect(delta('mailsift_jobs_created_total', { mode: 'live' })).toBe(1);
     expect(delta('mailsift_jobs_created_total', { mode: 'test' })).toBe(1);
     expect(

@@ -30,7 +30,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
   const queues = createQueues(redis, config.redis, (err) =>
     log.debug({ err: err.message }, 'queue connection error'),
   );
-  const unwatch = watchQueueMetrics(queues, () => redis.status === 'ready');
+  const unwatch = watchQueueMetrics(queues, redis);
   const verifier = createVerifier(
     {
       production: config.env === 'production',

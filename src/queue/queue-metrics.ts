@@ -1,7 +1,8 @@
-import type { Job } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { withDeadline } from '../lib/deadline.ts';
 import { registry } from '../lib/metrics.ts';
+import type { RedisClient } from '../lib/redis-client.ts';
 import { catalog, queueNames, type QueueName, type TaskName } from './catalog.ts';
 import type { Queues } from './queues.ts';
 
@@ -39,12 +40,53 @@ const tasksOf = (queue: QueueName): TaskName[] =>
  * When a waiting task became ready to run: added, plus its delay (a retry's backoff, a chunk
  * waiting out a provider's pause); a task tried before was ready no sooner than its last try.
  */
-function readySince(job: Job): number {
-  const delay = Number(job.delay || job.opts.delay || 0);
-  return Math.max(job.timestamp + delay, (job.processedOn ?? 0) + delay);
+function readySince(t: TaskTimes): number {
+  return Math.max(t.timestamp + t.delay, t.processedOn + t.delay);
 }
 
-async function readQueue(queues: Queues, name: QueueName, now: number): Promise<Snapshot> {
+interface TaskTimes {
+  name: string;
+  timestamp: number;
+  delay: number;
+  processedOn: number;
+}
+
+/**
+ * The name and times of tasks, oldest first: the ids from BullMQ, then only the four fields
+ * needed from each task's hash, in one pipeline (reading whole tasks costs a round trip each).
+ */
+async function taskTimes(
+  redis: RedisClient,
+  queue: Queue,
+  types: (typeof TYPES)[State],
+  count: number,
+): Promise<TaskTimes[]> {
+  const ids = await queue.getRanges(types, 0, count - 1, true);
+  if (ids.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const id of ids)
+    pipeline.hmget(queue.toKey(id), 'name', 'timestamp', 'delay', 'processedOn');
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.flatMap(([err, fields]) => {
+    const [name, timestamp, delay, processedOn] = (fields ?? []) as (string | null)[];
+    if (err || !name) return []; // gone meanwhile (taken and removed)
+    return [
+      {
+        name,
+        timestamp: Number(timestamp ?? 0),
+        delay: Number(delay ?? 0),
+        processedOn: Number(processedOn ?? 0),
+      },
+    ];
+  });
+}
+
+async function readQueue(
+  queues: Queues,
+  redis: RedisClient,
+  name: QueueName,
+  now: number,
+): Promise<Snapshot> {
   const queue = queues.queue(name);
   const tasks = tasksOf(name);
   const counts: Snapshot['counts'] = [];
@@ -56,7 +98,7 @@ async function readQueue(queues: Queues, name: QueueName, now: number): Promise<
     const task = tasks[0]!;
     for (const state of STATES) counts.push({ queue: name, task, state, n: total(state) });
     // The wait list is FIFO: its far end holds the task waiting longest.
-    const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+    const [oldest] = await taskTimes(redis, queue, ['wait'], 1);
     ages.push({ queue: name, task, seconds: oldest ? (now - readySince(oldest)) / 1000 : 0 });
     return { counts, ages };
   }
@@ -64,8 +106,7 @@ async function readQueue(queues: Queues, name: QueueName, now: number): Promise<
   // A queue shared by several tasks: read the tasks themselves (oldest first) to tell them apart.
   const oldestOf = new Map<string, number>();
   for (const state of STATES) {
-    const jobs =
-      total(state) === 0 ? [] : await queue.getJobs(TYPES[state], 0, SCAN_LIMIT - 1, true);
+    const jobs = total(state) === 0 ? [] : await taskTimes(redis, queue, TYPES[state], SCAN_LIMIT);
     const byTask = new Map<string, number>(tasks.map((t) => [t, 0]));
     for (const job of jobs) {
       byTask.set(job.name, (byTask.get(job.name) ?? 0) + 1);
@@ -84,17 +125,17 @@ async function readQueue(queues: Queues, name: QueueName, now: number): Promise<
 
 interface Source {
   queues: Queues;
-  /** Whether its Redis connection is up (a scrape during an outage leaves the series out). */
-  ready: () => boolean;
+  /** The queues' Redis connection: a scrape while it is down leaves the series out. */
+  redis: RedisClient;
 }
 /** The process's queues, most recent last (a test process may hold several). */
 const sources: Source[] = [];
 let last: { at: number; snapshot: Promise<Snapshot | null> } | null = null;
 
-async function read({ queues, ready }: Source): Promise<Snapshot | null> {
-  if (!ready()) return null;
+async function read({ queues, redis }: Source): Promise<Snapshot | null> {
+  if (redis.status !== 'ready') return null;
   const now = Date.now();
-  const parts = await Promise.all(queueNames.map((q) => readQueue(queues, q, now)));
+  const parts = await Promise.all(queueNames.map((q) => readQueue(queues, redis, q, now)));
   return {
     counts: parts.flatMap((p) => p.counts),
     ages: parts.flatMap((p) => p.ages),
@@ -141,8 +182,8 @@ new Gauge({
 });
 
 /** Reports `queues` in this process's /metrics until the returned function is called. */
-export function watchQueueMetrics(queues: Queues, ready: () => boolean): () => void {
-  const source = { queues, ready };
+export function watchQueueMetrics(queues: Queues, redis: RedisClient): () => void {
+  const source = { queues, redis };
   sources.push(source);
   return () => {
     const i = sources.indexOf(source);

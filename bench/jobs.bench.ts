@@ -12,16 +12,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
+import { packChecks } from '../src/data/stored-forms.ts';
 import { migrate } from '../src/data/migrate.ts';
 import { createAccount, updateAccountPlanOrQuota } from '../src/domain/accounts/manage-accounts.ts';
 import { mxZones, startDnsServer } from '../test/support/dns-server.ts';
-import { admin, benchDatabaseUrl, waitHealthy } from './support.ts';
+import { admin, benchDatabaseUrl, relationBytes, waitHealthy } from './support.ts';
 
 const ROWS = Number(process.env.BENCH_JOB_ROWS ?? 100_000);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,3').split(',').map(Number);
 const DB = benchDatabaseUrl('mailsift_bench_jobs');
 const PORT = 20000 + Math.floor(Math.random() * 20000);
 const PREFIX = `benchjobs${PORT}`;
+const TABLES = ['results', 'email_facts', 'job_rows', 'job_uploads'];
 const domains = Array.from({ length: 2000 }, (_, i) => `company${i}.example`);
 
 function csv(tag: string) {
@@ -45,7 +47,8 @@ async function stop(child: ChildProcess) {
 
 async function rawCopySeconds(db: ReturnType<typeof createDatabase>) {
   await db.pool.query('CREATE TABLE results_copy (LIKE results INCLUDING ALL)');
-  const checks = JSON.stringify({
+  // The rows as the flush writes them (src/data/stored-forms.ts).
+  const checks = packChecks({
     syntax: true,
     domain: 'company1.example',
     mx_found: true,
@@ -124,7 +127,9 @@ async function main() {
       const workers = Array.from({ length: n }, () => start('workers/main.ts', env));
       try {
         const form = new FormData();
-        form.append('csv_file', new Blob([csv(`w${n}`)], { type: 'text/csv' }), 'bench.csv');
+        const text = csv(`w${n}`);
+        const csvBytes = Buffer.byteLength(text);
+        form.append('csv_file', new Blob([text], { type: 'text/csv' }), 'bench.csv');
         form.append('quick_mode', 'true');
         const t = performance.now();
         const res = await fetch(`http://127.0.0.1:${PORT}/v1/jobs`, {
@@ -148,15 +153,20 @@ async function main() {
         }
         const s = (performance.now() - t) / 1000;
         seen[n] = s;
-        const { rows } = await db.pool.query<{ t: string; mb: string }>(
-          `SELECT t, round(pg_total_relation_size(t::regclass) / 1048576.0) AS mb
-             FROM unnest(ARRAY['results', 'email_facts', 'job_rows', 'job_uploads']) AS t`,
-        );
         console.log(
           `${n} worker process${n > 1 ? 'es' : ''}: ${job.status} in ${s.toFixed(1)} s (201 after ${at201.toFixed(1)} s), ` +
-            `${Math.round(ROWS / s).toLocaleString('en')} addresses/s, ${(s / copyS).toFixed(1)}× the COPY; ` +
-            `tables so far: ${rows.map((r) => `${r.t} ${r.mb} MB`).join(', ')}`,
+            `${Math.round(ROWS / s).toLocaleString('en')} addresses/s, ${(s / copyS).toFixed(1)}× the COPY`,
         );
+        if (n === WORKERS[0]) {
+          // One job so far: its Postgres size, part by part, next to its CSV's.
+          await db.pool.query('VACUUM ANALYZE results, email_facts, job_rows, job_uploads');
+          const size = await relationBytes(db.pool, TABLES, ROWS);
+          console.log(
+            `Postgres size of the job: ${(size.totalBytes / 1048576).toFixed(1)} MB (${Math.round(size.totalBytes / ROWS)} B/address); ` +
+              `reference: its CSV ${(csvBytes / 1048576).toFixed(1)} MB (${Math.round(csvBytes / ROWS)} B/address)`,
+          );
+          for (const line of size.lines) console.log(line);
+        }
       } finally {
         await Promise.all(workers.map(stop));
       }

@@ -32,3 +32,35 @@ export async function waitHealthy(port: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Where the bytes of these tables go: each one's heap (with its TOAST) and each of its indexes,
+ * in bytes per `per` (rows or addresses), and the total.
+ */
+export async function relationBytes(
+  pool: Pick<pg.Pool, 'query'>,
+  tables: string[],
+  per: number,
+): Promise<{ lines: string[]; totalBytes: number }> {
+  const { rows } = await pool.query<{ table: string; part: string; bytes: string }>(
+    `SELECT c.relname AS table, 'heap+toast' AS part,
+            pg_table_size(c.oid)::bigint AS bytes
+       FROM pg_class c WHERE c.relname = ANY($1::text[]) AND c.relkind = 'r'
+     UNION ALL
+     SELECT t.relname, i.relname, pg_relation_size(i.oid)::bigint
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+      WHERE t.relname = ANY($1::text[])
+      ORDER BY 1, 2`,
+    [tables],
+  );
+  let totalBytes = 0;
+  const lines = rows.map((r) => {
+    totalBytes += Number(r.bytes);
+    return `  ${r.table.padEnd(12)} ${r.part.padEnd(40)} ${(Number(r.bytes) / 1048576).toFixed(1).padStart(8)} MB ${Math.round(
+      Number(r.bytes) / per,
+    )
+      .toString()
+      .padStart(5)} B/address`;
+  });
+  return { lines, totalBytes };
+}

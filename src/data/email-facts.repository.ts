@@ -1,3 +1,5 @@
+import type { Checks } from '../validation/types.ts';
+import { packChecks, unpackChecks } from './stored-forms.ts';
 import type { Db } from './db.ts';
 
 export interface EmailFactInput {
@@ -6,7 +8,7 @@ export interface EmailFactInput {
   status: string;
   reason: string;
   didYouMean: string | null;
-  checks: unknown;
+  checks: Checks;
 }
 
 /** Keeps the latest verdict of each address (one statement for a whole batch). */
@@ -29,7 +31,7 @@ export async function upsertEmailFacts(
       FROM unnest(${facts.map((f) => f.normalized)}::text[], ${facts.map((f) => f.domain)}::text[],
                   ${facts.map((f) => f.status)}::text[], ${facts.map((f) => f.reason)}::text[],
                   ${facts.map((f) => f.didYouMean)}::text[],
-                  ${facts.map((f) => JSON.stringify(f.checks))}::text[])
+                  ${facts.map((f) => packChecks(f.checks))}::text[])
            AS t(normalized, domain, status, reason, dym, checks)
     ON CONFLICT (account_id, mode, normalized) DO UPDATE
        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
@@ -38,9 +40,10 @@ export async function upsertEmailFacts(
 }
 
 export async function findEmailFact(db: Db, accountId: string, mode: string, normalized: string) {
-  return db.emailFact.findUnique({
+  const fact = await db.emailFact.findUnique({
     where: { accountId_mode_normalized: { accountId, mode, normalized } },
   });
+  return fact && { ...fact, checks: unpackChecks(fact.checks) };
 }
 
 /** How the account's known addresses of one domain are spread over the four statuses. */

@@ -1,11 +1,13 @@
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyEscape, copyText } from './copy-text.ts';
+import { packFields } from './stored-forms.ts';
 import { once } from 'node:events';
 import { clientOf, type Tx } from './transaction.ts';
 
 export interface JobRowInput {
   idx: number;
-  fields: string | null;
+  /** The input row's cells; null for a list of addresses. */
+  fields: string[] | null;
   email: string;
   normalized: string | null;
   domain: string;
@@ -55,7 +57,7 @@ export function openJobRowsCopy(tx: Tx, jobId: string) {
   return {
     async write(row: JobRowInput) {
       buffer +=
-        `${job}\t${row.idx}\t${copyText(row.fields)}\t${copyEscape(row.email)}\t${copyText(row.normalized)}\t` +
+        `${job}\t${row.idx}\t${copyText(packFields(row.fields, row.email))}\t${copyEscape(row.email)}\t${copyText(row.normalized)}\t` +
         `${copyEscape(row.domain)}\t${row.syntaxValid ? 't' : 'f'}\t${row.duplicateOf ?? '\\N'}\n`;
       if (buffer.length >= 65536) await flush();
     },

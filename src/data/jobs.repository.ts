@@ -1,5 +1,6 @@
 import type { Job } from '../generated/prisma/client.ts';
 import type { Db } from './db.ts';
+import { unpackChecks, unpackFields } from './stored-forms.ts';
 import { clientOf, type Sql } from './transaction.ts';
 
 /**
@@ -61,7 +62,8 @@ export interface ResultRow {
   idx: number;
   email: string;
   normalized: string | null;
-  fields: string | null;
+  /** The input row's fields (null for a list of addresses). */
+  fields: string[] | null;
   duplicate_of: number | null;
   status: string | null;
   reason: string | null;
@@ -80,7 +82,7 @@ export async function pageResults(
   o: { afterIdx: number; limit: number; statuses: string[] | null; onlyDone: boolean },
 ): Promise<ResultRow[]> {
   const statuses = o.statuses && o.statuses.length > 0 ? o.statuses : null;
-  return db.$queryRaw<ResultRow[]>`
+  const rows = await db.$queryRaw<(Omit<ResultRow, 'fields'> & { fields: string | null })[]>`
     SELECT j.idx, j.email, j.normalized, j.fields, j.duplicate_of,
            r.status, r.reason, r.did_you_mean, r.checks, r.duration_ms
       FROM job_rows j
@@ -90,6 +92,11 @@ export async function pageResults(
        AND (NOT ${o.onlyDone} OR r.status IS NOT NULL)
      ORDER BY j.idx
      LIMIT ${o.limit}`;
+  return rows.map((row) => ({
+    ...row,
+    fields: unpackFields(row.fields, row.email),
+    checks: unpackChecks(row.checks),
+  }));
 }
 
 /** Rows per (status, reason) so far, each duplicate counted with its first occurrence's verdict. */

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { packChecks } from './stored-forms.ts';
 import { copyEscape, copyText } from './copy-text.ts';
 import type { Database } from './db.ts';
 import { clientOf, isUniqueViolation, withTransaction } from './transaction.ts';
@@ -35,7 +36,7 @@ async function copyResults(client: pg.PoolClient, jobId: string, rows: VerdictRo
   for (const { idx, verdict: v } of rows) {
     text +=
       `${job}\t${idx}\t${copyEscape(v.status)}\t${copyEscape(v.reason)}\t` +
-      `${copyText(v.didYouMean)}\t${copyEscape(JSON.stringify(v.checks))}\t` +
+      `${copyText(v.didYouMean)}\t${copyEscape(packChecks(v.checks))}\t` +
       `${Math.round(v.durationMs)}\n`;
   }
   const stream = client.query(
@@ -63,7 +64,7 @@ async function insertAbsentResults(client: pg.PoolClient, jobId: string, rows: V
       rows.map((r) => r.verdict.status),
       rows.map((r) => r.verdict.reason),
       rows.map((r) => r.verdict.didYouMean),
-      rows.map((r) => JSON.stringify(r.verdict.checks)),
+      rows.map((r) => packChecks(r.verdict.checks)),
       rows.map((r) => Math.round(r.verdict.durationMs)),
     ],
   );
@@ -97,7 +98,7 @@ async function upsertFacts(client: pg.PoolClient, job: JobRef, rows: VerdictRow[
       facts.map((f) => f.status),
       facts.map((f) => f.reason),
       facts.map((f) => f.didYouMean),
-      facts.map((f) => JSON.stringify(f.checks)),
+      facts.map((f) => packChecks(f.checks)),
     ],
   );
 }

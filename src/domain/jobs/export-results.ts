@@ -160,7 +160,7 @@ export async function exportResultsCsv(
         onlyDone: false,
       });
       for (const row of rows) {
-        const fields = row.fields ? (JSON.parse(row.fields) as string[]) : [row.email];
+        const fields = row.fields ? [...row.fields] : [row.email];
         while (fields.length < width) fields.push('');
         out += csvLine([...fields, ...resultCells(row, o.columns, firstRow)], delimiter);
       }

@@ -40,7 +40,7 @@ export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<
           rowWidth = Math.max(rowWidth, row.fields?.length ?? 1);
           await copy.write({
             idx,
-            fields: row.fields ? JSON.stringify(row.fields) : null,
+            fields: row.fields,
             email: row.email,
             normalized: parsed.normalized,
             domain: parsed.domain ?? '',

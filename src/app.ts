@@ -48,7 +48,7 @@ export function buildApp(deps: Deps): express.Express {
   app.use(openApiRouter());
   if (token) app.use('/admin', adminRouter(deps, token));
   const v1 = express.Router();
-  v1.use(authenticateKey(deps.db.prisma));
+  v1.use(authenticateKey(deps));
   v1.use(requestLimits(deps));
   v1.use('/jobs', jobsRouter(deps));
   v1.use('/validate', validateRouter(deps));

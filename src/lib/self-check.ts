@@ -1,14 +1,12 @@
-import type { Config } from '../config/env.ts';
+import type { Deps } from '../deps.ts';
 import { scheduleSelfChecks } from '../domain/diagnostics/current-diagnostics.ts';
-import type { Logger } from './logger.ts';
-import type { Verifier } from '../validation/types.ts';
 
 /**
  * Starts the probing host's self-checks for a process that runs workers: logs what fails, and
  * with `print` (npm start) writes it to stdout, where an operator looks first.
  */
 export function startSelfChecks(
-  deps: { verifier: Verifier; config: Config; logger: Logger },
+  deps: Pick<Deps, 'verifier' | 'config' | 'logger'>,
   print: boolean,
 ): () => void {
   return scheduleSelfChecks(

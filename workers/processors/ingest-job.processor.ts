@@ -7,6 +7,6 @@ export const ingestJobProcessor =
   (deps: Deps): Processors['ingest-job'] =>
   async ({ jobId }) => {
     if (!(await ingestJob(deps, jobId))) return { chunks: 0 };
-    const chunks = await planJob({ ...deps, chunkSize: deps.config.jobs.chunkSize }, jobId);
+    const chunks = await planJob(deps, jobId);
     return { chunks };
   };

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { DomainError } from '../errors.ts';
-import type { Db } from '../../data/db.ts';
+import type { Deps } from '../../deps.ts';
 import { findKeyByHash } from '../../data/accounts.repository.ts';
 import { hashApiKey, KEY_PATTERN, type KeyMode, type Scope } from './keys.ts';
 import { planOf, type Plan } from '../billing/plans.ts';
@@ -23,7 +23,7 @@ export const MISSING_KEY_MESSAGE =
 
 /** Resolves a presented key to its account, or throws the 401/403 of API.md. */
 export async function authenticate(
-  db: Db,
+  deps: Pick<Deps, 'db'>,
   presented: string | null,
   clientIp: string,
   now = new Date(),
@@ -31,7 +31,7 @@ export async function authenticate(
   if (!presented) throw new DomainError('MISSING_API_KEY', MISSING_KEY_MESSAGE);
   if (!KEY_PATTERN.test(presented))
     throw new DomainError('INVALID_API_KEY', 'The API key is not valid.');
-  const key = await findKeyByHash(db, hashApiKey(presented));
+  const key = await findKeyByHash(deps.db.prisma, hashApiKey(presented));
   if (!key) throw new DomainError('INVALID_API_KEY', 'The API key is not valid.');
   if (key.disabledAt) throw new DomainError('API_KEY_DISABLED', 'The API key has been disabled.');
   if (key.expiresAt && key.expiresAt <= now) {

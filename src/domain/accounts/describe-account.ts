@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps.ts';
 import { balanceOf } from '../billing/wallet.ts';
-import { emailUsageDeps, readUsage } from '../limits/email-usage.ts';
+import { readUsage } from '../limits/email-usage.ts';
 import type { AuthContext } from './authenticate.ts';
 
 /** The account behind the presented key, its wallet and its usage against the plan's limits. */
@@ -10,7 +10,7 @@ export async function describeAccount(
 ) {
   const [remainingCredits, usage] = await Promise.all([
     balanceOf(deps, auth.accountId),
-    readUsage(emailUsageDeps(deps), auth),
+    readUsage(deps, auth),
   ]);
   return { auth, remainingCredits, usage };
 }

@@ -1,11 +1,10 @@
-import type { Config } from '../../config/env.ts';
+import type { Deps } from '../../deps.ts';
 import { recordDiagnostics } from '../../lib/metrics.ts';
 import type { DiagnosticsReport } from '../../validation/diagnostics.ts';
-import type { Verifier } from '../../validation/types.ts';
 
 /** The latest self-check when it is recent, else a fresh one (which also updates the gauges). */
 export async function currentDiagnostics(
-  deps: { verifier: Verifier; config: Config },
+  deps: Pick<Deps, 'verifier' | 'config'>,
   refresh = false,
 ): Promise<DiagnosticsReport> {
   const last = deps.verifier.lastSelfCheck();
@@ -21,7 +20,7 @@ export async function currentDiagnostics(
  * report (npm start prints what is wrong). Returns a stop function for the shutdown registry.
  */
 export function scheduleSelfChecks(
-  deps: { verifier: Verifier; config: Config },
+  deps: Pick<Deps, 'verifier' | 'config'>,
   onReport: (report: DiagnosticsReport, first: boolean) => void,
   onError: (err: unknown) => void,
 ): () => void {

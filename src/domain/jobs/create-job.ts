@@ -11,7 +11,7 @@ import type { AuthContext } from '../accounts/authenticate.ts';
 import { newId } from '../accounts/keys.ts';
 import { smtpFor } from '../billing/features.ts';
 import { DomainError } from '../errors.ts';
-import { emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
+import { takeEmailUsage } from '../limits/email-usage.ts';
 import { fileBytes, serialiseEmailList } from './job-input.ts';
 import { assertWebhookUrl } from './webhook-url.ts';
 
@@ -87,7 +87,7 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
   }
   const reserve = auth.mode === 'live' ? counted.billable : 0;
   // Monthly quota (live) or daily test allowance: taken now, given back if no job comes of it.
-  const usage = await takeEmailUsage(emailUsageDeps(deps), auth, counted.billable);
+  const usage = await takeEmailUsage(deps, auth, counted.billable);
 
   const jobId = newId('job');
   try {

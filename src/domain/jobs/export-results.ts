@@ -1,4 +1,4 @@
-import type { Db } from '../../data/db.ts';
+import type { Deps } from '../../deps.ts';
 import { pageResults, type ResultRow } from '../../data/jobs.repository.ts';
 import { maxRowWidth } from '../../data/results.repository.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
@@ -124,12 +124,13 @@ function resultCells(row: ResultRow, columns: CheckColumn[], firstRow: number): 
  * of a file without a header `email`).
  */
 export async function exportResultsCsv(
-  db: Db,
+  deps: Pick<Deps, 'db'>,
   auth: AuthContext,
   jobId: string,
   o: ExportOptions,
 ): Promise<{ filename: string; lines: AsyncGenerator<string> }> {
-  const job = await getJob(db, auth, jobId);
+  const job = await getJob(deps, auth, jobId);
+  const db = deps.db.prisma;
   const delimiter = job.delimiter ?? ',';
   const header = Array.isArray(job.columns) ? (job.columns as string[]) : null;
   // Rows only exist once ingested; the width of a job ingested before it was recorded is measured.

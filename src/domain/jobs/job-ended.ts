@@ -1,7 +1,5 @@
-import type { Database } from '../../data/db.ts';
 import { pendingEventOfJob } from '../../data/webhooks.repository.ts';
-import type { Logger } from '../../lib/logger.ts';
-import type { Queues } from '../../queue/queues.ts';
+import type { Deps } from '../../deps.ts';
 import { enqueueAttempt } from '../webhooks/enqueue-attempt.ts';
 
 /**
@@ -10,14 +8,14 @@ import { enqueueAttempt } from '../webhooks/enqueue-attempt.ts';
  * and if this enqueue does not happen the sweep makes it within its interval.
  */
 export async function onJobEnded(
-  deps: { db: Database; queues: Queues; logger: Logger },
+  deps: Pick<Deps, 'db' | 'queues' | 'logger'>,
   jobId: string,
 ): Promise<void> {
   deps.logger.info({ jobId }, 'job ended');
   try {
     const event = await pendingEventOfJob(deps.db.prisma, jobId);
     if (event)
-      await enqueueAttempt(deps.queues, { jobId, eventId: event.id, attempt: event.attempts + 1 });
+      await enqueueAttempt(deps, { jobId, eventId: event.id, attempt: event.attempts + 1 });
   } catch (err) {
     deps.logger.warn(
       { err, jobId },

@@ -1,11 +1,10 @@
-import type { RedisClient } from '../../lib/redis-client.ts';
-import type { Config } from '../../config/env.ts';
 import {
   consumeCounters,
   limitKeys,
   readCounters,
   releaseCounters,
 } from '../../data/limits.store.ts';
+import type { Deps } from '../../deps.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import {
   dailyLimitError,
@@ -22,21 +21,8 @@ import { dayStamp, monthStamp, nextMidnightUtc, nextMonthUtc, ttlUntil } from '.
  * address of valid syntax (jobs: counted at creation; sync validation: per request).
  */
 
-export interface EmailUsageDeps {
-  redis: RedisClient;
-  /** config.redis.queuePrefix: namespaces the counters. */
-  prefix: string;
-  testDailyLimit: number;
-}
-
-/** The usage counters of a process's deps (API or CLI). */
-export function emailUsageDeps(deps: { redis: RedisClient; config: Config }): EmailUsageDeps {
-  return {
-    redis: deps.redis,
-    prefix: deps.config.redis.queuePrefix,
-    testDailyLimit: deps.config.limits.testDailyLimit,
-  };
-}
+/** The counters live in Redis under config.redis.queuePrefix. */
+export type EmailUsageDeps = Pick<Deps, 'redis' | 'config'>;
 
 export interface EmailUsageTaken {
   /** Gives the emails back (the request failed after taking them). Safe to call twice. */
@@ -45,11 +31,11 @@ export interface EmailUsageTaken {
 
 /** The account's daily allowance of test-key emails. */
 export function testDailyLimitOf(deps: EmailUsageDeps, auth: AuthContext): number {
-  return auth.testDailyLimit ?? deps.testDailyLimit;
+  return auth.testDailyLimit ?? deps.config.limits.testDailyLimit;
 }
 
 function allowanceOf(deps: EmailUsageDeps, auth: AuthContext, now: Date) {
-  const keys = limitKeys(deps.prefix, auth.accountId);
+  const keys = limitKeys(deps.config.redis.queuePrefix, auth.accountId);
   const day = dayStamp(now);
   const dayTtl = ttlUntil(nextMidnightUtc(now), now);
   if (auth.mode === 'test') {
@@ -129,7 +115,7 @@ export async function readUsage(
   auth: AuthContext,
   now = new Date(),
 ): Promise<UsageReport> {
-  const keys = limitKeys(deps.prefix, auth.accountId);
+  const keys = limitKeys(deps.config.redis.queuePrefix, auth.accountId);
   const day = dayStamp(now);
   const [today = 0, month = 0, requestsToday = 0, testToday = 0] = await readCounters(deps.redis, [
     keys.emailsOfDay(day),

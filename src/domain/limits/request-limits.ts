@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../../lib/redis-client.ts';
 import { admitRequest, limitKeys } from '../../data/limits.store.ts';
+import type { Deps } from '../../deps.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { dailyLimitError } from '../billing/quota.ts';
 import { DomainError } from '../errors.ts';
@@ -28,11 +28,11 @@ export interface Admission {
  * counted. Throws only when Redis is unreachable (the caller answers 503).
  */
 export async function admitApiRequest(
-  deps: { redis: RedisClient; prefix: string },
+  deps: Pick<Deps, 'redis' | 'config'>,
   auth: AuthContext,
   now = new Date(),
 ): Promise<Admission> {
-  const keys = limitKeys(deps.prefix, auth.accountId);
+  const keys = limitKeys(deps.config.redis.queuePrefix, auth.accountId);
   const { plan } = auth;
   const windowMs = RATE_WINDOW_SECONDS * 1000;
   const r = await admitRequest(deps.redis, {

@@ -8,7 +8,7 @@ import type { AuthContext } from '../accounts/authenticate.ts';
 import { smtpFor } from '../billing/features.ts';
 import { balanceOf, chargeCredits, refundCredits } from '../billing/wallet.ts';
 import { DomainError } from '../errors.ts';
-import { emailUsageDeps, takeEmailUsage } from '../limits/email-usage.ts';
+import { takeEmailUsage } from '../limits/email-usage.ts';
 
 export type ValidateDeps = Pick<Deps, 'db' | 'redis' | 'config' | 'verifier' | 'logger'>;
 
@@ -115,7 +115,7 @@ export async function validateEmails(
   const charged = auth.mode === 'live' ? billable : 0;
   const note = `validate ${requestId}`;
 
-  const usage = await takeEmailUsage(emailUsageDeps(deps), auth, billable);
+  const usage = await takeEmailUsage(deps, auth, billable);
   /** Credits taken from the wallet and not given back yet (only a confirmed move changes it). */
   let held = 0;
   /** Credits the charge took (the metrics count what became of them). */

@@ -1,29 +1,18 @@
-import type { Config } from '../../config/env.ts';
-import type { Database } from '../../data/db.ts';
 import {
   accountSecrets,
   claimAttempt,
   recordAttempt,
   type EventStatus,
 } from '../../data/webhooks.repository.ts';
-import type { Logger } from '../../lib/logger.ts';
+import type { Deps } from '../../deps.ts';
 import { countWebhookAttempt } from '../../lib/work-metrics.ts';
-import type { Queues } from '../../queue/queues.ts';
 import { newId } from '../accounts/keys.ts';
-import type { Resolve } from './destination.ts';
 import { enqueueAttempt } from './enqueue-attempt.ts';
 import { decideAfterAttempt, type Decision } from './retry-policy.ts';
 import { sendWebhook, type SendOutcome } from './send-webhook.ts';
 import { signingSecrets, webhookHeaders } from './signature.ts';
 
-export interface DeliverDeps {
-  db: Database;
-  queues: Queues;
-  config: Config;
-  logger: Logger;
-  /** Tests swap the resolver; production resolves with the system's. */
-  resolve?: Resolve;
-}
+export type DeliverDeps = Pick<Deps, 'db' | 'queues' | 'config' | 'logger'>;
 
 /** How long past its timeout a claimed attempt may run before the sweep may start the next one. */
 const LEASE_MARGIN_MS = 60_000;
@@ -76,7 +65,6 @@ export async function deliverWebhookEvent(
   const outcome = await sendWebhook(event.url, body, headers, {
     timeoutMs: settings.timeoutMs,
     allowPrivate: settings.allowPrivate,
-    ...(deps.resolve ? { resolve: deps.resolve } : {}),
   });
   const decision = decideAfterAttempt(
     outcome,
@@ -118,7 +106,7 @@ export async function deliverWebhookEvent(
 
   if (decision.kind === 'retry') {
     const next = { jobId: event.job_id, eventId: event.id, attempt: p.attempt + 1 };
-    await enqueueAttempt(deps.queues, next, decision.delayMs).catch((err: unknown) => {
+    await enqueueAttempt(deps, next, decision.delayMs).catch((err: unknown) => {
       // The event row says when the next attempt is due; the sweep enqueues it if this did not.
       deps.logger.warn({ err, ...next }, 'could not schedule a webhook retry; the sweep will');
     });

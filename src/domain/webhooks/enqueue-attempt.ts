@@ -1,5 +1,5 @@
 import { catalog } from '../../queue/catalog.ts';
-import type { Queues } from '../../queue/queues.ts';
+import type { Deps } from '../../deps.ts';
 
 /**
  * Puts one delivery attempt on the 'webhooks' queue. The task id is deterministic per event and
@@ -8,11 +8,12 @@ import type { Queues } from '../../queue/queues.ts';
  * more times than its own retries allow) would swallow every later enqueue, so it is revived.
  */
 export async function enqueueAttempt(
-  queues: Queues,
+  deps: Pick<Deps, 'queues'>,
   p: { jobId: string; eventId: string; attempt: number },
   delayMs?: number,
 ): Promise<void> {
   const payload = { jobId: p.jobId, eventId: p.eventId, attempt: p.attempt };
+  const { queues } = deps;
   const existing = await queues.queue('webhooks').getJob(catalog['deliver-webhook'].jobId(payload));
   if (existing && (await existing.isFailed())) {
     await existing.retry('failed');

@@ -1,8 +1,5 @@
-import type { Config } from '../../config/env.ts';
-import type { Database } from '../../data/db.ts';
 import { failExhaustedEvents, overdueEvents } from '../../data/webhooks.repository.ts';
-import type { Logger } from '../../lib/logger.ts';
-import type { Queues } from '../../queue/queues.ts';
+import type { Deps } from '../../deps.ts';
 import { enqueueAttempt } from './enqueue-attempt.ts';
 
 const BATCH = 500;
@@ -21,7 +18,7 @@ export const SWEEP_GRACE_MS = 30_000;
  * claimed in SQL.
  */
 export async function sweepWebhookEvents(
-  deps: { db: Database; queues: Queues; config: Config; logger: Logger },
+  deps: Pick<Deps, 'db' | 'queues' | 'config' | 'logger'>,
   graceMs = SWEEP_GRACE_MS,
 ): Promise<{ enqueued: number; failed: number }> {
   const { prisma } = deps.db;
@@ -29,7 +26,7 @@ export async function sweepWebhookEvents(
   const failed = await failExhaustedEvents(prisma, deps.config.webhooks.maxAttempts, cutoff);
   const due = await overdueEvents(prisma, cutoff, BATCH);
   for (const e of due) {
-    await enqueueAttempt(deps.queues, { jobId: e.job_id, eventId: e.id, attempt: e.attempts + 1 });
+    await enqueueAttempt(deps, { jobId: e.job_id, eventId: e.id, attempt: e.attempts + 1 });
   }
   if (due.length > 0 || failed > 0) {
     deps.logger.info({ enqueued: due.length, failed }, 'webhook sweep');

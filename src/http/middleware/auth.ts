@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { Db } from '../../data/db.ts';
+import type { Deps } from '../../deps.ts';
 import { authenticate, requireScope } from '../../domain/accounts/authenticate.ts';
 import type { Scope } from '../../domain/accounts/keys.ts';
 import { authOf } from '../context.ts';
@@ -18,9 +18,9 @@ export function presentedKey(req: Request): string | null {
   return null;
 }
 
-export function authenticateKey(db: Db): RequestHandler {
+export function authenticateKey(deps: Deps): RequestHandler {
   return async (req, _res, next) => {
-    req.auth = await authenticate(db, presentedKey(req), req.ip ?? '');
+    req.auth = await authenticate(deps, presentedKey(req), req.ip ?? '');
     req.log = req.log.child({ accountId: req.auth.accountId, keyId: req.auth.keyId });
     next();
   };

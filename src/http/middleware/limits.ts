@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { RedisClient } from '../../lib/redis-client.ts';
+import type { Deps } from '../../deps.ts';
 import { admitApiRequest } from '../../domain/limits/request-limits.ts';
 import { authOf } from '../context.ts';
 
@@ -8,13 +8,9 @@ import { authOf } from '../context.ts';
  * per day. The X-RateLimit-* headers go on every answer, a 429 included. Redis unreachable ->
  * the error middleware answers 503 (we do not let traffic through unmetered).
  */
-export function requestLimits(deps: {
-  redis: RedisClient;
-  config: { redis: { queuePrefix: string } };
-}): RequestHandler {
-  const store = { redis: deps.redis, prefix: deps.config.redis.queuePrefix };
+export function requestLimits(deps: Deps): RequestHandler {
   return async (req, res, next) => {
-    const { rate, error } = await admitApiRequest(store, authOf(req));
+    const { rate, error } = await admitApiRequest(deps, authOf(req));
     res.setHeader('X-RateLimit-Limit', String(rate.limit));
     res.setHeader('X-RateLimit-Remaining', String(rate.remaining));
     res.setHeader('X-RateLimit-Reset', String(rate.resetAt));

@@ -7,7 +7,7 @@ import multer from 'multer';
 import type { Deps } from '../../deps.ts';
 import { DomainError, notFound } from '../../domain/errors.ts';
 import { createJob } from '../../domain/jobs/create-job.ts';
-import { assertEmailUsageOpen, emailUsageDeps } from '../../domain/limits/email-usage.ts';
+import { assertEmailUsageOpen } from '../../domain/limits/email-usage.ts';
 import { deleteJob } from '../../domain/jobs/delete-job.ts';
 import { exportResultsCsv } from '../../domain/jobs/export-results.ts';
 import { getJob, listJobs, listResults, summarizeJob } from '../../domain/jobs/read-jobs.ts';
@@ -63,7 +63,7 @@ function jobBody(deps: Deps): RequestHandler {
 function allowanceOpen(deps: Deps): RequestHandler {
   return async (req, _res, next) => {
     if (!idempotencyKeyOf(req.get('idempotency-key'))) {
-      await assertEmailUsageOpen(emailUsageDeps(deps), authOf(req));
+      await assertEmailUsageOpen(deps, authOf(req));
     }
     next();
   };
@@ -71,7 +71,6 @@ function allowanceOpen(deps: Deps): RequestHandler {
 
 export function jobsRouter(deps: Deps): Router {
   const router = Router();
-  const { prisma } = deps.db;
   const maxEmails = deps.config.limits.maxEmailsPerJob;
 
   router.post(
@@ -97,17 +96,17 @@ export function jobsRouter(deps: Deps): Router {
   );
 
   router.get('/', scope('validate:read'), async (req, res) => {
-    const page = await listJobs(prisma, authOf(req), listJobsQuery(req.query));
+    const page = await listJobs(deps, authOf(req), listJobsQuery(req.query));
     res.json({ data: page.data.map(toJobResource), has_more: page.hasMore } satisfies JobList);
   });
 
   router.get('/:id', scope('validate:read'), async (req, res) => {
-    res.json(toJobResource(await getJob(prisma, authOf(req), req.params.id as string)));
+    res.json(toJobResource(await getJob(deps, authOf(req), req.params.id as string)));
   });
 
   router.get('/:id/results', scope('validate:read'), async (req, res) => {
     const page = await listResults(
-      prisma,
+      deps,
       authOf(req),
       req.params.id as string,
       resultsQuery(req.query),
@@ -117,16 +116,11 @@ export function jobsRouter(deps: Deps): Router {
 
   router.get('/:id/results.csv', scope('validate:read'), async (req, res) => {
     const q = downloadQuery(req.query);
-    const { filename, lines } = await exportResultsCsv(
-      prisma,
-      authOf(req),
-      req.params.id as string,
-      {
-        statuses: q.status ?? null,
-        columns: q.columns ?? [],
-        bom: q.bom,
-      },
-    );
+    const { filename, lines } = await exportResultsCsv(deps, authOf(req), req.params.id as string, {
+      statuses: q.status ?? null,
+      columns: q.columns ?? [],
+      bom: q.bom,
+    });
     // The first page is read before any header goes out, so a failure there is still an envelope.
     const first = await lines.next();
     res.status(200);
@@ -147,12 +141,12 @@ export function jobsRouter(deps: Deps): Router {
   });
 
   router.get('/:id/summary', scope('validate:read'), async (req, res) => {
-    const { job, reasons } = await summarizeJob(prisma, authOf(req), req.params.id as string);
+    const { job, reasons } = await summarizeJob(deps, authOf(req), req.params.id as string);
     res.json(toJobSummary(job, reasons));
   });
 
   router.get('/:id/webhooks', scope('validate:read'), async (req, res) => {
-    const attempts = await listWebhookAttempts(prisma, authOf(req), req.params.id as string);
+    const attempts = await listWebhookAttempts(deps, authOf(req), req.params.id as string);
     res.json({ data: attempts.map(toWebhookAttempt) } satisfies WebhookAttemptList);
   });
 

@@ -262,6 +262,19 @@ describe('service metrics after real work', () => {
       ...metricFamilies(after).keys(),
     ]);
     const dashboard = JSON.parse(readFileSync('docs/grafana/mailsift-dashboard.json', 'utf8'));
+    // Importable: a title and uid, a Prometheus data source variable every query uses, panel
+    // ids that do not clash, and a refId on each query.
+    expect(dashboard).toMatchObject({ title: 'mailsift', uid: expect.any(String) });
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }),
+    );
+    const ids = panelsOf(dashboard).map((p: any) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const p of panelsOf(dashboard).filter((p: any) => p.type !== 'row')) {
+      expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(p.gridPos.w, p.title).toBeGreaterThan(0);
+      for (const t of p.targets) expect(t.refId, p.title).toMatch(/^[A-Z]$/);
+    }
     const exprs = panelsOf(dashboard).flatMap((p: any) =>
       (p.targets ?? []).map((t: any) => t.expr as string),
     );

@@ -46,6 +46,8 @@ export interface DnsQueryLog {
   name: string;
   type: string;
   transport: 'udp' | 'tcp';
+  /** The message id: a client's retransmission of one question repeats it. */
+  id: number;
 }
 
 export interface DnsServer {
@@ -112,7 +114,7 @@ export async function startDnsServer(initial: DnsZones = {}): Promise<DnsServer>
     const q = query.questions?.[0];
     if (!q) return;
     const name = q.name.toLowerCase().replace(/\.$/, '');
-    log.push({ name, type: q.type, transport });
+    log.push({ name, type: q.type, transport, id: query.id ?? 0 });
     const zone = zones.get(name);
     if (zone?.timeout) return;
     const base: Packet = {

@@ -10,6 +10,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
 import { packChecks } from '../src/data/stored-forms.ts';
@@ -37,6 +39,12 @@ function start(script: string, env: Record<string, string>): ChildProcess {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+/** The most resident memory a process has had (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
 async function stop(child: ChildProcess) {
@@ -124,6 +132,12 @@ async function main() {
     );
     const seen: Record<number, number> = {};
     for (const n of WORKERS) {
+      console.log(
+        `load average before ${n}: ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+      );
       const workers = Array.from({ length: n }, () => start('workers/main.ts', env));
       try {
         const form = new FormData();
@@ -155,7 +169,12 @@ async function main() {
         seen[n] = s;
         console.log(
           `${n} worker process${n > 1 ? 'es' : ''}: ${job.status} in ${s.toFixed(1)} s (201 after ${at201.toFixed(1)} s), ` +
-            `${Math.round(ROWS / s).toLocaleString('en')} addresses/s, ${(s / copyS).toFixed(1)}× the COPY`,
+            `${Math.round(ROWS / s).toLocaleString('en')} addresses/s, ${(s / copyS).toFixed(1)}× the COPY; ` +
+            `load average ${os
+              .loadavg()
+              .map((l) => l.toFixed(1))
+              .join(' ')}; peak RSS: API ${peakRssMb(api.pid!)} MB` +
+            `, workers ${workers.map((w) => `${peakRssMb(w.pid!)} MB`).join(', ')}`,
         );
         if (n === WORKERS[0]) {
           // One job so far: its Postgres size, part by part, next to its CSV's.

@@ -6,7 +6,8 @@
  *
  * The account is a business account given its own monthly quota (PATCH /admin/accounts/{id},
  * here through the same domain function), so a 1M job is accepted on a live key. Own database,
- * dropped at the end; only loopback.
+ * dropped at the end; only loopback. BENCH_WORKERS=0 runs one `npm start` process instead (the
+ * API and the workers in one process, src/main.ts) and prints its peak RSS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -108,7 +109,8 @@ async function main() {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     MAX_EMAILS_PER_JOB: String(Math.max(ROWS, 1_000_000)),
   };
-  const api = start('src/server.ts', env);
+  // BENCH_WORKERS=0: one `npm start` process (src/main.ts, the API and the workers together).
+  const api = start(WORKERS.includes(0) ? 'src/main.ts' : 'src/server.ts', env);
   try {
     const account = await createAccount(
       { db },
@@ -168,7 +170,7 @@ async function main() {
         const s = (performance.now() - t) / 1000;
         seen[n] = s;
         console.log(
-          `${n} worker process${n > 1 ? 'es' : ''}: ${job.status} in ${s.toFixed(1)} s (201 after ${at201.toFixed(1)} s), ` +
+          `${n === 0 ? 'npm start (one process)' : `${n} worker process${n > 1 ? 'es' : ''}`}: ${job.status} in ${s.toFixed(1)} s (201 after ${at201.toFixed(1)} s), ` +
             `${Math.round(ROWS / s).toLocaleString('en')} addresses/s, ${(s / copyS).toFixed(1)}× the COPY; ` +
             `load average ${os
               .loadavg()

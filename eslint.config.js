@@ -124,6 +124,26 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Transport and wiring hand `deps` to domain/: they never reach for the client themselves.
+    files: [
+      'src/http/**/*.ts',
+      'workers/**/*.ts',
+      'src/app.ts',
+      'src/main.ts',
+      'src/server.ts',
+      'src/cli.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[property.name=/^(prisma|pool)$/]',
+          message: 'Pass deps to a domain function; the database is reached through src/data/.',
+        },
+      ],
+    },
+  },
   layer(['src/validation/**/*.ts'], {
     patterns: [
       {

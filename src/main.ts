@@ -16,12 +16,10 @@ shutdown.register('api deps', () => api.close());
 shutdown.register('worker deps', () => work.close());
 
 const demo = await ensureDemoAccount(api, config.limits.demoTestDailyLimit);
-const balance = (await api.db.prisma.account.findUniqueOrThrow({ where: { id: demo.id } }))
-  .creditBalance;
 process.stdout.write(
   [
     '',
-    `mailsift demo account ${demo.id} (${demo.created ? 'created' : 'existing'}; business plan, ${balance} credits)`,
+    `mailsift demo account ${demo.id} (${demo.created ? 'created' : 'existing'}; business plan, ${demo.balance} credits)`,
     `  live key:       ${demo.keys.live}`,
     `  test key:       ${demo.keys.test}   (simulated verdicts; ${demo.testDailyLimit} emails a day: DEMO_TEST_DAILY_LIMIT)`,
     `  webhook secret: ${demo.webhookSecret}`,

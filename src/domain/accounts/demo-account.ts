@@ -3,6 +3,7 @@ import {
   setAccountTestDailyLimit,
 } from '../../data/accounts.repository.ts';
 import type { Deps } from '../../deps.ts';
+import { balanceOf } from '../billing/wallet.ts';
 import { createAccount, createApiKey } from './manage-accounts.ts';
 
 export const DEMO_ACCOUNT_NAME = 'Demo account';
@@ -28,6 +29,7 @@ export async function ensureDemoAccount(deps: Pick<Deps, 'db'>, testDailyLimit: 
       created: true,
       testDailyLimit,
       id: account.id,
+      balance: await balanceOf(deps, account.id),
       keys: account.keys,
       webhookSecret: account.webhook_secret,
     };
@@ -39,6 +41,7 @@ export async function ensureDemoAccount(deps: Pick<Deps, 'db'>, testDailyLimit: 
     created: false,
     testDailyLimit,
     id: existing.id,
+    balance: await balanceOf(deps, existing.id),
     keys: { live: live.key, test: test.key },
     webhookSecret: existing.webhookSecret,
   };

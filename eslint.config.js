@@ -144,6 +144,14 @@ export default tseslint.config(
       ],
     },
   },
+  layer(['src/data/**/*.ts'], {
+    patterns: [
+      {
+        group: ['**/domain/**', '**/http/**', '**/queue/**', '**/workers/**'],
+        message: 'data/ is storage only: callers hand it what it needs as arguments.',
+      },
+    ],
+  }),
   layer(['src/validation/**/*.ts'], {
     patterns: [
       {

@@ -19,6 +19,9 @@ export default defineConfig({
       DATABASE_URL: testDatabaseUrl,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       NODE_ENV: 'test',
+      // Test files share one database: a scheduled purge in one would race another's assertions.
+      // test/integration/retention/ runs the purge itself, or schedules it where that is tested.
+      RETENTION_PURGE_INTERVAL_MS: '0',
       MAILSIFT_OPENAPI_COUNTS: process.env.MAILSIFT_OPENAPI_COUNTS,
     },
     pool: 'forks',

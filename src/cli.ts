@@ -4,6 +4,7 @@ import { loadConfig } from './config/env.ts';
 import { createDatabase } from './data/db.ts';
 import { migrate } from './data/migrate.ts';
 import type { Deps } from './deps.ts';
+import { setAccountRetention } from './domain/accounts/account-retention.ts';
 import { listAccountKeys, listAccountsPage } from './domain/accounts/list-accounts.ts';
 import {
   addCredits,
@@ -69,6 +70,13 @@ const commands = {
     about:
       "Changes the plan and/or gives the account its own monthly quota (plan: the plan's again).",
   },
+  'set-retention': {
+    args: ['ACCOUNT_ID', 'DAYS'],
+    usage: 'set-retention ACCOUNT_ID DAYS|default',
+    about:
+      "Keeps the account's jobs DAYS days after they end (default: RESULTS_RETENTION_DAYS again).\n" +
+      'Applies at once to its existing jobs: those past the new expiry become 404 and are purged.',
+  },
   'rotate-webhook-secret': {
     args: ['ACCOUNT_ID'],
     usage: 'rotate-webhook-secret ACCOUNT_ID',
@@ -116,7 +124,7 @@ function num(v: string | undefined, option: string): number | undefined {
 }
 
 /** The option an API field is typed as here: `ip_allowlist` -> `--ip-allowlist`. */
-const OPTION_OF: Record<string, string> = { amount: 'AMOUNT' };
+const OPTION_OF: Record<string, string> = { amount: 'AMOUNT', results_retention_days: 'DAYS' };
 const optionOf = (field: string) => OPTION_OF[field] ?? `--${field.replaceAll('_', '-')}`;
 
 /** Parses with an admin schema; its complaints become lines naming the options. */
@@ -194,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'migrate') return 0;
   const db = createDatabase(config.db.url, 2);
   try {
-    const out = await run({ db }, command, args, values);
+    const out = await run({ db, config }, command, args, values);
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   } catch (err) {
@@ -210,7 +218,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 type Values = Record<string, string | boolean | undefined>;
-async function run(deps: Pick<Deps, 'db'>, command: Command, args: string[], values: Values) {
+async function run(
+  deps: Pick<Deps, 'db' | 'config'>,
+  command: Command,
+  args: string[],
+  values: Values,
+) {
   const s = (k: string) => values[k] as string | undefined;
   const id = args[0] ?? '';
   switch (command) {
@@ -270,6 +283,13 @@ async function run(deps: Pick<Deps, 'db'>, command: Command, args: string[], val
         ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
         ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
       });
+    }
+    case 'set-retention': {
+      const days = args[1]!;
+      const b = check(accountPlanBody, {
+        results_retention_days: days === 'default' ? null : num(days, 'DAYS'),
+      });
+      return setAccountRetention(deps, id, b.results_retention_days ?? null);
     }
     case 'migrate':
       return null;

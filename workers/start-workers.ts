@@ -16,7 +16,9 @@ import { watchDependencies } from './outage-guard.ts';
 import { deliverWebhookProcessor } from './processors/deliver-webhook.processor.ts';
 import { failJobProcessor } from './processors/fail-job.processor.ts';
 import { ingestJobProcessor } from './processors/ingest-job.processor.ts';
+import { purgeExpiredProcessor } from './processors/purge-expired.processor.ts';
 import { purgeJobProcessor } from './processors/purge-job.processor.ts';
+import { scheduleRetentionPurge } from './retention-schedule.ts';
 import { validateChunkProcessor } from './processors/validate-chunk.processor.ts';
 import { startWebhookSweeper } from './webhook-sweeper.ts';
 
@@ -41,6 +43,7 @@ function processors(deps: Deps): Processors {
     'validate-chunk': validateChunkProcessor(deps),
     'purge-job': purgeJobProcessor(deps),
     'fail-job': failJobProcessor(deps),
+    'purge-expired': purgeExpiredProcessor(deps),
     'deliver-webhook': deliverWebhookProcessor(deps),
   };
 }
@@ -144,6 +147,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
   });
   guard.attach(workers);
   const webhookSweeper = startWebhookSweeper(deps, opts.webhookSweepMs, jobs.sweepUnstarted);
+  const purgeSchedule = scheduleRetentionPurge(deps);
 
   return {
     workers,
@@ -153,6 +157,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions = {}) {
     /** Lets running tasks finish; past the deadline they are handed back (stalled) to another worker. */
     async close(deadlineMs: number) {
       guard.stop();
+      purgeSchedule.stop();
       await webhookSweeper.stop();
       const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
       const timedOut = () => 'timeout' as const;

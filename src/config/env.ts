@@ -156,6 +156,9 @@ const nameList = (fallback: string) =>
     return names;
   }, fallback);
 
+/** The longest retention an account can have, in days (ten years). */
+export const MAX_RETENTION_DAYS = 3650;
+
 const fields = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(3000).pipe(z.number().max(65535, 'must be a port number')),
@@ -207,6 +210,12 @@ const fields = z.object({
   MAX_UPLOAD_BYTES: int(104857600, 1),
   MAX_EMAILS_PER_JOB: int(1000000, 1),
   TEST_DAILY_LIMIT: int(100, 0),
+  // Days a job's results are kept after it ends (docs/retention.md); an operator can set an
+  // account's own. The purge task runs every RETENTION_PURGE_INTERVAL_MS (0: never).
+  RESULTS_RETENTION_DAYS: int(30, 1).pipe(
+    z.number().max(MAX_RETENTION_DAYS, `must be at most ${MAX_RETENTION_DAYS}`),
+  ),
+  RETENTION_PURGE_INTERVAL_MS: int(3600000, 0),
   // The demo account of `npm start`: enough to try a real-sized list with its test key.
   DEMO_TEST_DAILY_LIMIT: int(100000, 0),
   // Hard deadline of one synchronous validation request (API.md: 30 s), end to end.
@@ -319,6 +328,10 @@ function group(env: Env, routes: RouteConfig[] = []) {
       sweepUnstarted: env.JOB_SWEEP,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       metricsPort: env.WORKER_METRICS_PORT ?? null,
+    },
+    retention: {
+      days: env.RESULTS_RETENTION_DAYS,
+      purgeIntervalMs: env.RETENTION_PURGE_INTERVAL_MS,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -39,17 +39,34 @@ export async function upsertEmailFacts(
            source = EXCLUDED.source, job_id = EXCLUDED.job_id, validated_at = EXCLUDED.validated_at`;
 }
 
-export async function findEmailFact(db: Db, accountId: string, mode: string, normalized: string) {
+/** An address's fact, unless it was validated before `notBefore` (expired: docs/retention.md). */
+export async function findEmailFact(
+  db: Db,
+  accountId: string,
+  mode: string,
+  normalized: string,
+  notBefore: Date,
+) {
   const fact = await db.emailFact.findUnique({
-    where: { accountId_mode_normalized: { accountId, mode, normalized } },
+    where: {
+      accountId_mode_normalized: { accountId, mode, normalized },
+      validatedAt: { gte: notBefore },
+    },
   });
   return fact && { ...fact, checks: unpackChecks(fact.checks) };
 }
 
-/** How the account's known addresses of one domain are spread over the four statuses. */
-export async function domainStatusCounts(db: Db, accountId: string, mode: string, domain: string) {
+/** How the account's known addresses of one domain, validated since `notBefore`, are spread over the four statuses. */
+export async function domainStatusCounts(
+  db: Db,
+  accountId: string,
+  mode: string,
+  domain: string,
+  notBefore: Date,
+) {
   return db.$queryRaw<{ status: string; n: number; last: Date }[]>`
     SELECT status, count(*)::int AS n, max(validated_at) AS last FROM email_facts
      WHERE account_id = ${accountId} AND mode = ${mode} AND domain = ${domain}
+       AND validated_at >= ${notBefore}
      GROUP BY status`;
 }

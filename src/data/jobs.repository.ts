@@ -14,10 +14,16 @@ export async function findJob(db: Db, id: string) {
   return db.job.findUnique({ where: { id } });
 }
 
-/** A job as its account sees it: another account's job and a deleted one are both absent. */
+/** Not past its expires_at (docs/retention.md): an expired job is gone before it is purged. */
+const notExpired = () => ({ OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] });
+
+/**
+ * A job as its account sees it: another account's job, a deleted one and an expired one are all
+ * absent.
+ */
 export async function findOwnJob(db: Db, accountId: string, id: string) {
   if (!isJobId(id)) return null;
-  return db.job.findFirst({ where: { id, accountId, deletedAt: null } });
+  return db.job.findFirst({ where: { id, accountId, deletedAt: null, ...notExpired() } });
 }
 
 export async function findJobByIdempotencyKey(db: Db, accountId: string, key: string) {
@@ -43,14 +49,17 @@ export async function listOwnJobs(
     where: {
       accountId,
       deletedAt: null,
-      ...(cursor
-        ? {
-            OR: [
-              { createdAt: { lt: cursor.createdAt } },
-              { createdAt: cursor.createdAt, id: { lt: cursor.id } },
-            ],
-          }
-        : {}),
+      AND: [
+        notExpired(),
+        cursor
+          ? {
+              OR: [
+                { createdAt: { lt: cursor.createdAt } },
+                { createdAt: cursor.createdAt, id: { lt: cursor.id } },
+              ],
+            }
+          : {},
+      ],
     },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: limit + 1,
@@ -140,6 +149,8 @@ export interface NewJob {
   columns: string[] | null;
   delimiter: string | null;
   emailColumn: number | null;
+  /** Days the job is kept after it ends (docs/retention.md). */
+  retentionDays: number;
 }
 
 /** Inserts a queued job; a live job with the same Idempotency-Key is a unique violation. */
@@ -147,8 +158,9 @@ export async function insertJob(sql: Sql, j: NewJob): Promise<void> {
   await clientOf(sql).query(
     `INSERT INTO jobs (id, account_id, name, source, status, mode, total, unique_count,
                        credits_reserved, webhook_url, smtp, quick_mode, idempotency_key,
-                       request_hash, columns, delimiter, email_column)
-     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16)`,
+                       request_hash, columns, delimiter, email_column, retention_days)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16,
+             $17)`,
     [
       j.id,
       j.accountId,
@@ -166,6 +178,7 @@ export async function insertJob(sql: Sql, j: NewJob): Promise<void> {
       JSON.stringify(j.columns),
       j.delimiter,
       j.emailColumn,
+      j.retentionDays,
     ],
   );
 }
@@ -187,6 +200,7 @@ export async function endJobRow(
     created_at: Date;
   }>(
     `UPDATE jobs SET status = $2, completed_at = now(), failure_reason = $3,
+            expires_at = now() + make_interval(days => retention_days),
             deleted_at = CASE WHEN $4::boolean THEN now() ELSE deleted_at END
       WHERE id = $1 AND status IN ('queued', 'processing')
       RETURNING account_id, mode, credits_reserved, created_at`,
@@ -236,6 +250,7 @@ export type JobView = Pick<
   | 'createdAt'
   | 'startedAt'
   | 'completedAt'
+  | 'expiresAt'
   | 'warnings'
 >;
 
@@ -247,7 +262,7 @@ export async function readJobView(sql: Sql, jobId: string): Promise<JobView | nu
             credits_reserved AS "creditsReserved", credits_charged AS "creditsCharged",
             webhook_url AS "webhookUrl", smtp, quick_mode AS "quickMode",
             created_at AS "createdAt", started_at AS "startedAt",
-            completed_at AS "completedAt", warnings
+            completed_at AS "completedAt", expires_at AS "expiresAt", warnings
        FROM jobs WHERE id = $1`,
     [jobId],
   );

@@ -70,6 +70,17 @@ export const catalog = {
     options: { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
     endsJobOnFailure: false,
   },
+  /**
+   * Removes expired jobs and email facts (docs/retention.md). Repeatable: a BullMQ job scheduler
+   * of that id enqueues it every RETENTION_PURGE_INTERVAL_MS (workers upsert it at start).
+   */
+  'purge-expired': {
+    queue: 'jobs',
+    payload: z.object({}),
+    jobId: () => 'purge-expired',
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+    endsJobOnFailure: false,
+  },
   'deliver-webhook': {
     queue: 'webhooks',
     payload: z.object({

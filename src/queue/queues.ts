@@ -13,6 +13,11 @@ export interface Queues {
   ): Promise<void>;
   enqueueMany<N extends TaskName>(name: N, payloads: TaskPayload<N>[]): Promise<void>;
   remove(name: TaskName, ids: string[]): Promise<void>;
+  /**
+   * Runs a task every `everyMs` (a BullMQ job scheduler whose id is the task's id), the first run
+   * at once; 0 removes the schedule. Upserting again with the same interval changes nothing.
+   */
+  schedule<N extends TaskName>(name: N, payload: TaskPayload<N>, everyMs: number): Promise<void>;
   queue(name: QueueName): Queue;
   close(): Promise<void>;
 }
@@ -84,6 +89,16 @@ export function createQueues(
         () => Promise.all(ids.map((id) => q.remove(id).catch(() => 0))),
         30_000,
       );
+    },
+    async schedule(name, payload, everyMs) {
+      const data = catalog[name].payload.parse(payload);
+      const { jobId, ...opts } = jobOptions(name, data);
+      const q = queueOf(catalog[name].queue);
+      await whileConnected(connection, async () => {
+        if (everyMs > 0)
+          await q.upsertJobScheduler(jobId, { every: everyMs }, { name, data, opts });
+        else await q.removeJobScheduler(jobId);
+      });
     },
     queue: queueOf,
     async close() {

@@ -560,10 +560,14 @@ export interface components {
         AccountPlan: {
             /** @description True when the account has its own monthly quota. */
             custom_quota: boolean;
+            /** @description True when the account has its own retention. */
+            custom_retention: boolean;
             id: string;
             /** @description The quota in force: the custom one, or the plan's. */
             monthly_quota: number;
             plan: string;
+            /** @description Days a job is kept after it ends: the account's own, or RESULTS_RETENTION_DAYS. */
+            results_retention_days: number;
         };
         AccountSummary: {
             /** Format: date-time */
@@ -575,6 +579,8 @@ export interface components {
             monthly_quota: number;
             name: string;
             plan: string;
+            /** @description The account's own results retention in days; null: RESULTS_RETENTION_DAYS. */
+            results_retention_days: number | null;
             /** @description The account's own daily test-key allowance; null: TEST_DAILY_LIMIT. */
             test_daily_limit: number | null;
         };
@@ -606,6 +612,8 @@ export interface components {
             monthly_quota?: number | null;
             /** @enum {string} */
             plan?: "free" | "hobby" | "growth" | "business";
+            /** @description Days the account's jobs are kept after they end; null: back to RESULTS_RETENTION_DAYS. Applies at once to its existing jobs (docs/retention.md). */
+            results_retention_days?: number | null;
         };
         AdminUpdateKey: {
             disabled: boolean;
@@ -874,6 +882,8 @@ export interface components {
             /** @description Final when the job ends (unknown verdicts refunded). */
             credits_charged: number;
             credits_reserved: number;
+            /** @description When the job and its results are deleted: completed_at plus the retention (30 days unless the account has its own). Null while the job runs. From then on every route of the job is 404. */
+            expires_at: string | null;
             /** @example job_4fKq8ZbX2mN7pR1sT9vW3yA5 */
             id: string;
             links: {

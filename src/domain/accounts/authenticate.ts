@@ -15,6 +15,8 @@ export interface AuthContext {
   expiresAt: Date | null;
   /** The account's own daily allowance of test-key emails; null: TEST_DAILY_LIMIT. */
   testDailyLimit: number | null;
+  /** The account's own results retention in days; null: RESULTS_RETENTION_DAYS. */
+  resultsRetentionDays: number | null;
 }
 
 export const MISSING_KEY_MESSAGE =
@@ -55,6 +57,7 @@ export async function authenticate(
     scopes: key.scopes as Scope[],
     expiresAt: key.expiresAt,
     testDailyLimit: key.account.testDailyLimit,
+    resultsRetentionDays: key.account.resultsRetentionDays,
   };
 }
 

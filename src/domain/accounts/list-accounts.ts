@@ -26,6 +26,7 @@ export async function listAccountsPage(
       monthly_quota: planOf(a.plan, a.monthlyQuota).monthlyQuota,
       custom_quota: a.monthlyQuota !== null,
       test_daily_limit: a.testDailyLimit,
+      results_retention_days: a.resultsRetentionDays,
       created_at: a.createdAt.toISOString(),
     })),
     has_more: rows.length > opts.limit,

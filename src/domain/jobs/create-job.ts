@@ -7,11 +7,13 @@ import { findJob, findJobByIdempotencyKey, insertJob } from '../../data/jobs.rep
 import { isUniqueViolation, withTransaction, type Tx } from '../../data/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import { countJobCreated } from '../../lib/work-metrics.ts';
+import { retireExpiredJob } from '../../data/retention.repository.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { newId } from '../accounts/keys.ts';
 import { smtpFor } from '../billing/features.ts';
 import { DomainError } from '../errors.ts';
 import { takeEmailUsage } from '../limits/email-usage.ts';
+import { isExpired, retentionDaysOf } from '../retention/retention-days.ts';
 import { fileBytes, serialiseEmailList } from './job-input.ts';
 import { assertWebhookUrl } from './webhook-url.ts';
 
@@ -109,6 +111,7 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
         columns: counted.layout.columns,
         delimiter: counted.layout.delimiter,
         emailColumn: counted.layout.emailColumn,
+        retentionDays: retentionDaysOf(auth.resultsRetentionDays, config),
       });
       // Credits before the input is stored: a 402 costs no upload.
       if (reserve > 0) await reserveCredits(tx, auth.accountId, jobId, reserve);
@@ -147,6 +150,11 @@ export async function createJob(deps: CreateJobDeps, auth: AuthContext, input: C
 async function replayIdempotent(deps: CreateJobDeps, auth: AuthContext, key: string, hash: string) {
   const existing = await findJobByIdempotencyKey(deps.db.prisma, auth.accountId, key);
   if (!existing) return null;
+  if (isExpired(existing)) {
+    // Its results are gone (docs/retention.md): the key is free for a new job.
+    await retireExpiredJob(deps.db, existing.id);
+    return null;
+  }
   if (existing.mode !== auth.mode || existing.requestHash !== hash) {
     throw new DomainError(
       'IDEMPOTENCY_CONFLICT',

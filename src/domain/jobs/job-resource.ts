@@ -63,6 +63,11 @@ export const jobResourceSchema = z
     created_at: isoTime,
     started_at: isoTime.nullable(),
     completed_at: isoTime.nullable(),
+    expires_at: isoTime
+      .nullable()
+      .describe(
+        'When the job and its results are deleted: completed_at plus the retention (30 days unless the account has its own). Null while the job runs. From then on every route of the job is 404.',
+      ),
     warnings: z
       .array(jobWarningSchema)
       .describe('Network trouble met while verifying, one entry per code; empty when none.'),
@@ -104,6 +109,7 @@ export function toJobResource(job: JobView): JobResource {
     created_at: job.createdAt.toISOString(),
     started_at: iso(job.startedAt),
     completed_at: iso(job.completedAt),
+    expires_at: iso(job.expiresAt),
     warnings: warningsOf(job.warnings),
     links: { self, results: `${self}/results`, download: `${self}/results.csv` },
   };

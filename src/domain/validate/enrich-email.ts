@@ -4,6 +4,7 @@ import { parseAddress } from '../../validation/syntax.ts';
 import type { Checks } from '../../validation/types.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { balanceOf } from '../billing/wallet.ts';
+import { factsNotBefore, retentionDaysOf } from '../retention/retention-days.ts';
 
 export type Enrichment =
   | { found: false; remainingCredits: number }
@@ -31,18 +32,28 @@ export type Enrichment =
  * the verdicts. An address never validated, or not valid syntax, is simply not found.
  */
 export async function enrichEmail(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'config'>,
   auth: AuthContext,
   email: string,
 ): Promise<Enrichment> {
   const db = deps.db.prisma;
+  // A fact older than the account's retention is forgotten, as its job is (docs/retention.md).
+  const notBefore = factsNotBefore(retentionDaysOf(auth.resultsRetentionDays, deps.config));
   const { normalized } = parseAddress(email);
-  const fact = normalized ? await findEmailFact(db, auth.accountId, auth.mode, normalized) : null;
+  const fact = normalized
+    ? await findEmailFact(db, auth.accountId, auth.mode, normalized, notBefore)
+    : null;
   const remainingCredits = await balanceOf(deps, auth.accountId);
   if (!fact) return { found: false, remainingCredits };
   const counts = { deliverable: 0, undeliverable: 0, risky: 0, unknown: 0 };
   let lastValidatedAt = fact.validatedAt;
-  for (const row of await domainStatusCounts(db, auth.accountId, auth.mode, fact.domain)) {
+  for (const row of await domainStatusCounts(
+    db,
+    auth.accountId,
+    auth.mode,
+    fact.domain,
+    notBefore,
+  )) {
     if (row.status in counts) counts[row.status as keyof typeof counts] = row.n;
     if (row.last > lastValidatedAt) lastValidatedAt = row.last;
   }

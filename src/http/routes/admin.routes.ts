@@ -5,9 +5,9 @@ import {
   createAccount,
   createApiKey,
   disableApiKey,
-  updateAccountPlanOrQuota,
 } from '../../domain/accounts/manage-accounts.ts';
 import { rotateWebhookSecret } from '../../domain/webhooks/rotate-secret.ts';
+import { updateAccountSettings } from '../../domain/accounts/account-retention.ts';
 import {
   accountBody,
   accountPlanBody,
@@ -102,9 +102,12 @@ export function adminRouter(deps: Deps, token: string): Router {
   });
   router.patch('/accounts/:id', async (req, res) => {
     const b = body(accountPlanBody, req.body);
-    const out = await updateAccountPlanOrQuota(deps, req.params.id, {
+    const out = await updateAccountSettings(deps, req.params.id, {
       ...(b.plan !== undefined ? { plan: b.plan as never } : {}),
       ...(b.monthly_quota !== undefined ? { monthlyQuota: b.monthly_quota } : {}),
+      ...(b.results_retention_days !== undefined
+        ? { retentionDays: b.results_retention_days }
+        : {}),
     });
     res.json(out satisfies AccountPlan);
   });

@@ -30,6 +30,11 @@ export const accountSummarySchema = z
       .min(0)
       .nullable()
       .describe("The account's own daily test-key allowance; null: TEST_DAILY_LIMIT."),
+    results_retention_days: z
+      .int()
+      .min(1)
+      .nullable()
+      .describe("The account's own results retention in days; null: RESULTS_RETENTION_DAYS."),
     created_at: isoTime,
   })
   .meta({ id: 'AccountSummary' });
@@ -83,6 +88,11 @@ export const accountPlanSchema = z
     plan: z.string(),
     monthly_quota: z.int().min(0).describe("The quota in force: the custom one, or the plan's."),
     custom_quota: z.boolean().describe('True when the account has its own monthly quota.'),
+    results_retention_days: z
+      .int()
+      .min(1)
+      .describe("Days a job is kept after it ends: the account's own, or RESULTS_RETENTION_DAYS."),
+    custom_retention: z.boolean().describe('True when the account has its own retention.'),
   })
   .meta({ id: 'AccountPlan' });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validationError } from '../../domain/errors.ts';
+import { MAX_RETENTION_DAYS } from '../../config/env.ts';
 import { allScopes } from '../../domain/accounts/keys.ts';
 import { planNames } from '../../domain/billing/plans.ts';
 
@@ -35,6 +36,12 @@ export const keyStateBody = z.object({ disabled: z.boolean() });
 export const creditsBody = z.object({
   amount: z.number().int().min(-1_000_000_000).max(1_000_000_000),
 });
+/** An account's own retention: whole days, at least one, at most ten years. */
+export const retentionDays = z
+  .int({ message: 'Must be a whole number of days.' })
+  .min(1, { message: 'Must be at least 1 day.' })
+  .max(MAX_RETENTION_DAYS, { message: `Must be at most ${MAX_RETENTION_DAYS} days.` });
+
 export const accountPlanBody = z
   .object({
     plan: z.enum(planNames as [string, ...string[]]).optional(),
@@ -45,10 +52,20 @@ export const accountPlanBody = z
       .nullable()
       .optional()
       .describe("The account's own monthly quota in emails; null: back to the plan's."),
+    results_retention_days: retentionDays
+      .nullable()
+      .optional()
+      .describe(
+        "Days the account's jobs are kept after they end; null: back to RESULTS_RETENTION_DAYS. Applies at once to its existing jobs (docs/retention.md).",
+      ),
   })
-  .refine((b) => b.plan !== undefined || b.monthly_quota !== undefined, {
-    message: 'Give plan, monthly_quota or both.',
-  });
+  .refine(
+    (b) =>
+      b.plan !== undefined ||
+      b.monthly_quota !== undefined ||
+      b.results_retention_days !== undefined,
+    { message: 'Give plan, monthly_quota, results_retention_days or several.' },
+  );
 
 export const listAccountsQuery = z
   .object({

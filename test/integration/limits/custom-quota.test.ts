@@ -43,7 +43,14 @@ describe('an operator gives an account its own monthly quota (custom plan)', () 
 
     const set = await setPlan(acct.id, { monthly_quota: 150 });
     expect(set.status).toBe(200);
-    expect(set.json).toEqual({ id: acct.id, plan: 'free', monthly_quota: 150, custom_quota: true });
+    expect(set.json).toEqual({
+      id: acct.id,
+      plan: 'free',
+      monthly_quota: 150,
+      custom_quota: true,
+      results_retention_days: 30,
+      custom_retention: false,
+    });
     expect(await usageOf(acct.live)).toMatchObject({ month: 0, monthly_quota: 150 });
 
     // Past the free plan's 100: accepted under the account's own quota.
@@ -70,6 +77,8 @@ describe('an operator gives an account its own monthly quota (custom plan)', () 
       plan: 'free',
       monthly_quota: 100,
       custom_quota: false,
+      results_retention_days: 30,
+      custom_retention: false,
     });
     expect(await usageOf(acct.live)).toMatchObject({ month: 150, monthly_quota: 100 });
     expectError(
@@ -88,6 +97,8 @@ describe('an operator gives an account its own monthly quota (custom plan)', () 
       plan: 'business',
       monthly_quota: 200,
       custom_quota: true,
+      results_retention_days: 30,
+      custom_retention: false,
     });
     const row = await h.deps.db.prisma.account.findUniqueOrThrow({ where: { id: acct.id } });
     expect({ plan: row.plan, monthlyQuota: row.monthlyQuota }).toEqual({

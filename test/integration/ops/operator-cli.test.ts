@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, api, startHarness, type Harness } from '../../support/harness.ts';
+import { operatorCli } from '../../support/operator-cli.ts';
 
 // The operator's first hour (issue 12, point 7): help per command, readable errors, usage errors
 // for what cannot run as typed, accounts and keys listed, key ids in every answer.
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 let h: Harness;
 
 beforeAll(async () => {
@@ -15,21 +13,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      {
-        cwd: root,
-        env: { ...process.env, DATABASE_URL: h.config.db.url, LOG_LEVEL: 'silent' },
-        timeout: 120_000,
-      },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (...args: string[]) => operatorCli(h.config.db.url, args);
 
 /** What a person reads: no JSON object, no stack trace. */
 function readable(text: string) {

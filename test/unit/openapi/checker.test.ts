@@ -24,6 +24,7 @@ const job = {
   created_at: '2026-01-15T10:30:00.000Z',
   started_at: null,
   completed_at: null,
+  expires_at: null,
   warnings: [],
   links: {
     self: '/v1/jobs/job_4fKq8ZbX2mN7pR1sT9vW3yA5',

@@ -1,0 +1,134 @@
+import { clientOf, type Sql } from './transaction.ts';
+
+/**
+ * The SQL of results retention (docs/retention.md). Every delete is bounded (`batch` rows a
+ * statement, each its own short transaction), so the purge never holds a lock for long and a
+ * purge cut short is taken up where it stopped.
+ */
+
+/** Ended jobs past their expiry, longest expired first (deleted ones too: their rows go). */
+export async function expiredJobIds(sql: Sql, limit: number): Promise<string[]> {
+  const { rows } = await clientOf(sql).query<{ id: string }>(
+    'SELECT id FROM jobs WHERE expires_at <= now() ORDER BY expires_at LIMIT $1',
+    [limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Marks an expired job deleted: the purge's decision is final from here (a retention extended
+ * meanwhile no longer brings it back) and its Idempotency-Key is free again.
+ */
+export async function retireExpiredJob(sql: Sql, jobId: string): Promise<void> {
+  await clientOf(sql).query(
+    `UPDATE jobs SET deleted_at = now()
+      WHERE id = $1 AND deleted_at IS NULL AND expires_at <= now()`,
+    [jobId],
+  );
+}
+
+/** A job's stored input, rows and results, `batch` rows a statement. */
+export async function deleteJobData(
+  sql: Sql,
+  jobId: string,
+  batch: number,
+): Promise<{ rows: number; statements: number }> {
+  let rows = 0;
+  let statements = 0;
+  for (const table of ['job_uploads', 'results', 'job_rows'] as const) {
+    for (;;) {
+      const n = await deleteBatch(sql, table, jobId, batch);
+      rows += n;
+      statements += 1;
+      if (n < batch) break;
+    }
+  }
+  return { rows, statements };
+}
+
+/** The tables of a job's data, each deleted through its primary key (job_id first). */
+const JOB_TABLES = {
+  job_uploads: 'job_uploads',
+  results: 'results',
+  job_rows: 'job_rows',
+} as const;
+
+async function deleteBatch(
+  sql: Sql,
+  table: keyof typeof JOB_TABLES,
+  jobId: string,
+  batch: number,
+): Promise<number> {
+  // About 1 MB an upload part: a tenth of the batch is plenty per statement.
+  const limit = table === 'job_uploads' ? Math.max(1, Math.ceil(batch / 10)) : batch;
+  // ctid = ANY(ARRAY(...)): a TID scan of the rows the primary key found, `limit` rows at most.
+  const name = JOB_TABLES[table];
+  const { rowCount } = await clientOf(sql).query(
+    `DELETE FROM ${name} WHERE ctid = ANY(ARRAY(
+       SELECT ctid FROM ${name} WHERE job_id = $1 LIMIT $2))`,
+    [jobId, limit],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Removes a retired job's own row, once its data is gone; its webhook events and attempts (a few
+ * rows) go with it by cascade. The credit ledger keeps its lines (job_id is not a foreign key).
+ */
+export async function deleteRetiredJob(sql: Sql, jobId: string): Promise<boolean> {
+  const { rowCount } = await clientOf(sql).query(
+    'DELETE FROM jobs WHERE id = $1 AND deleted_at IS NOT NULL AND expires_at <= now()',
+    [jobId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Deletes up to `batch` email facts older than their account's retention (the account's own days,
+ * else `defaultDays`). The first bound, by the shortest retention of all, lets the BRIN index on
+ * validated_at skip the recent part of the table.
+ */
+export async function deleteExpiredFacts(
+  sql: Sql,
+  defaultDays: number,
+  batch: number,
+): Promise<number> {
+  const { rowCount } = await clientOf(sql).query(
+    `DELETE FROM email_facts WHERE ctid = ANY(ARRAY(
+       SELECT f.ctid FROM email_facts f JOIN accounts a ON a.id = f.account_id
+        WHERE f.validated_at < now() - make_interval(days => (
+                SELECT LEAST($1::int, min(results_retention_days)) FROM accounts))
+          AND f.validated_at < now() - make_interval(
+                days => COALESCE(a.results_retention_days, $1::int))
+        LIMIT $2))`,
+    [defaultDays, batch],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Sets an account's own retention (null: the default) and re-stamps its jobs with `days`, the
+ * retention now in force: ended jobs get their new expires_at, running ones the days they will
+ * get when they end. One statement. Null when there is no such account.
+ */
+export async function setAccountRetention(
+  sql: Sql,
+  accountId: string,
+  override: number | null,
+  days: number,
+): Promise<{ jobs: number } | null> {
+  const { rows } = await clientOf(sql).query<{ accounts: number; jobs: number }>(
+    `WITH a AS (
+       UPDATE accounts SET results_retention_days = $2::int WHERE id = $1 RETURNING id
+     ), j AS (
+       UPDATE jobs SET retention_days = $3::int,
+                       expires_at = completed_at + make_interval(days => $3::int)
+        WHERE account_id IN (SELECT id FROM a) AND deleted_at IS NULL
+        RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM a)::int AS accounts, (SELECT count(*) FROM j)::int AS jobs`,
+    [accountId, override, days],
+  );
+  const row = rows[0];
+  return row && row.accounts > 0 ? { jobs: row.jobs } : null;
+}

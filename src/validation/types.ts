@@ -96,6 +96,11 @@ export interface VerifyOptions {
   quickMode: boolean;
   /** Stops the work early (a worker shutting down); cut-short verdicts are `unknown`. */
   signal?: AbortSignal;
+  /**
+   * verifyDomainGroup tells each address's verdict here as soon as it is final (its index in
+   * `emails`), before the whole group is done: a job keeps answers learnt before a stop.
+   */
+  onVerdict?: (index: number, verdict: Verdict) => void;
 }
 
 export interface Verifier {

@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import type { Lease } from './connection-limit.ts';
+import { isThrottling } from './pacing.ts';
+import { both, release, settle, type HostRun, type ProbeState } from './probe-state.ts';
+import {
+  Budget,
+  DEFAULT_MAX_REJECTIONS_PER_SESSION,
+  deferredUnknown,
+  sessionFull,
+  type ProbeTarget,
+} from './probe-types.ts';
+import type { ProbeRoute } from './routes.ts';
+import { SmtpConnectError, type SmtpConnection } from './smtp-client.ts';
+import type { SmtpReply } from './smtp-reply.ts';
+import { openSession, QUIT_WAIT_MS } from './smtp-session.ts';
+
+/** One SMTP session of probe.ts: slots, greeting, MAIL FROM, the RCPTs, the catch-all RCPT, QUIT. */
+
+/** One session: 'again' when targets remain for another session on the same address. */
+export async function oneSession(
+  state: ProbeState,
+  host: HostRun,
+): Promise<'again' | 'done' | 'next'> {
+  const { settings, rules, outer } = state;
+  const wait = host.paceKey && rules.pacing ? await rules.pacing.pacer.pausedFor(host.paceKey) : 0;
+  if (wait > 0) {
+    settle(state, state.pending, { kind: 'paused', retryAfterMs: wait }, host.mx);
+    return 'done';
+  }
+  const route = rules.route?.(host.mx) ?? null;
+  const leases = await acquireLeases(state, host.ip, route);
+  if (!leases) {
+    settle(
+      state,
+      state.pending,
+      outer?.aborted ? { kind: 'timeout' } : { kind: 'no_slot' },
+      host.mx,
+    );
+    return 'done';
+  }
+  // Until one address is answered, its deadline also spans every MX host tried.
+  state.firstDeadline ??= AbortSignal.timeout(settings.timeoutMs);
+  const budget = new Budget(
+    settings.timeoutMs,
+    state.answered ? outer : both(outer, state.firstDeadline),
+  );
+  /** The QUIT sent and not yet answered: the slots are held until it settles. */
+  const open: { closing: Promise<void> | null } = { closing: null };
+  try {
+    return await converse(state, host, route, budget, open);
+  } catch (err) {
+    return sessionFailed(state, host, err, budget.signal.aborted);
+  } finally {
+    budget.dispose();
+    const release = async () => {
+      await leases.proxy?.release();
+      await leases.host.release();
+    };
+    // The session counts against the host's cap until its connection is closed.
+    if (open.closing)
+      void open.closing.then(release).catch((err: unknown) => {
+        state.deps.logger.warn({ err, mx: host.mx }, 'could not release an SMTP connection slot');
+      });
+    else await release();
+  }
+}
+
+/**
+ * The per-MX slot, fleet-wide whatever the way out, and a proxy's own slot beside it; null when
+ * none came free in time. The wait is politeness, not the server's time: no budget runs yet.
+ */
+async function acquireLeases(
+  state: ProbeState,
+  ip: string,
+  route: ProbeRoute | null,
+): Promise<{ host: Lease; proxy: Lease | null } | null> {
+  const { deps, settings, outer } = state;
+  const slotWait = AbortSignal.timeout(Math.max(settings.timeoutMs * 5, 60_000));
+  const slotSignal = outer ? both(outer, slotWait) : slotWait;
+  let host: Lease;
+  try {
+    host = await deps.limiter.acquire(ip, slotSignal);
+  } catch {
+    return null;
+  }
+  if (!route?.proxy || !deps.proxyLimiter) return { host, proxy: null };
+  try {
+    const proxy = await deps.proxyLimiter(route.proxy.name).acquire(route.proxy.name, slotSignal);
+    return { host, proxy };
+  } catch {
+    await host.release();
+    return null;
+  }
+}
+
+/** Greeting to QUIT. */
+async function converse(
+  state: ProbeState,
+  host: HostRun,
+  route: ProbeRoute | null,
+  budget: Budget,
+  open: { closing: Promise<void> | null },
+): Promise<'again' | 'done' | 'next'> {
+  const { settings, deps, outer } = state;
+  const opened = await openSession({
+    ip: host.ip,
+    mxHost: host.mx,
+    port: settings.port,
+    heloName: route?.heloName ?? settings.heloName,
+    connectTimeoutMs: Math.max(1000, Math.floor(settings.timeoutMs / 3)),
+    signal: budget.signal,
+    ...(route?.localAddress ? { localAddress: route.localAddress } : {}),
+    proxy: route?.proxy ?? null,
+  });
+  if (route?.proxy) deps.onProxyResult?.(route.proxy.name, null);
+  if (opened.kind === 'refused') {
+    open.closing = opened.closing;
+    const pause = await throttled(state, host, opened.reply);
+    if (pause !== null) {
+      settle(
+        state,
+        state.pending,
+        { kind: 'paused', retryAfterMs: pause, reply: opened.reply },
+        host.mx,
+      );
+      return 'done';
+    }
+    state.failure = { kind: 'refused', stage: opened.stage, reply: opened.reply };
+    if (!host.progressed) return 'next';
+    settle(state, state.pending, state.failure, host.mx);
+    return 'done';
+  }
+  host.progressed = true;
+  const { conn, extensions } = opened;
+  const utf8 = extensions.has('SMTPUTF8');
+  const needUtf8 = utf8 && state.pending.some((i) => state.targets[i]?.smtpUtf8);
+  const mail = await conn.command(
+    `MAIL FROM:<${route?.mailFrom ?? settings.mailFrom}>${needUtf8 ? ' SMTPUTF8' : ''}`,
+    budget.signal,
+  );
+  if (mail.code !== 250) {
+    const pause = await throttled(state, host, mail);
+    settle(
+      state,
+      state.pending,
+      pause !== null
+        ? { kind: 'paused', retryAfterMs: pause, reply: mail }
+        : { kind: 'refused', stage: 'mail', reply: mail },
+      host.mx,
+    );
+    open.closing = conn.quit(QUIT_WAIT_MS, outer);
+    return 'done';
+  }
+  await askRecipients(state, host, conn, utf8, budget);
+  // The verdicts do not wait for the 221 (a sync probe answers one round trip sooner).
+  open.closing = conn.quit(QUIT_WAIT_MS, outer);
+  return 'again';
+}
+
+/** RCPT after RCPT in one transaction, until the session's budget or the targets run out. */
+async function askRecipients(
+  state: ProbeState,
+  host: HostRun,
+  conn: SmtpConnection,
+  utf8: boolean,
+  budget: Budget,
+): Promise<void> {
+  const { rules, settings, outer } = state;
+  const count = { inSession: 0, rejections: 0 };
+  const maxRejections = settings.maxRejectionsPerSession ?? DEFAULT_MAX_REJECTIONS_PER_SESSION;
+  for (const i of [...state.pending]) {
+    const target = state.targets[i] as ProbeTarget;
+    if (target.smtpUtf8 && !utf8) {
+      settle(state, [i], { kind: 'utf8_unsupported' }, host.mx);
+      continue;
+    }
+    const reply = await conn.command(`RCPT TO:<${target.address}>`, budget.signal);
+    if (sessionFull(rules, reply) && count.inSession > 0) return; // continue in a new session
+    count.inSession++;
+    const pause = await throttled(state, host, reply);
+    if (reply.code === 421 && pause === null) {
+      settle(state, state.pending, { kind: 'reply', reply }, host.mx); // the server is closing
+      return;
+    }
+    settle(state, [i], { kind: 'reply', reply }, host.mx);
+    if (reply.code >= 400) count.rejections++;
+    if (pause !== null) {
+      // The provider asked us to slow down: the others wait for the pause (the job's retry).
+      settle(state, state.pending, { kind: 'paused', retryAfterMs: pause }, host.mx);
+      return;
+    }
+    // The catch-all probe also follows a temporary answer: a greylisting server then
+    // knows the probe address too, and the job's later try gets a definite answer for both.
+    if (reply.code >= 200 && reply.code < 500 && !state.catchAllTested) {
+      await testCatchAll(state, conn, budget, count);
+    }
+    budget.renew(outer);
+    // Polite: stay far below the server's error limits; the rest go on in a new session.
+    if (count.rejections >= maxRejections) return;
+  }
+}
+
+/** One made-up recipient tells whether the domain accepts every address. */
+async function testCatchAll(
+  state: ProbeState,
+  conn: SmtpConnection,
+  budget: Budget,
+  count: { inSession: number; rejections: number },
+): Promise<void> {
+  const { domain, rules, deps } = state;
+  state.catchAllTested = true;
+  const random = await conn.command(
+    `RCPT TO:<${catchAllProbeLocal(domain)}@${domain}>`,
+    budget.signal,
+  );
+  count.inSession++;
+  if (random.code >= 400) count.rejections++;
+  if (random.code >= 200 && random.code < 300) state.catchAll = true;
+  else if ((random.code >= 500 || deferredUnknown(rules, random)) && !sessionFull(rules, random))
+    state.catchAll = false;
+  if (state.catchAll !== null) await deps.catchAll.set(domain, state.catchAll);
+  release(state);
+}
+
+/** A session that threw: 'next' when nothing was learnt from this host yet, else 'again'. */
+function sessionFailed(
+  state: ProbeState,
+  host: HostRun,
+  err: unknown,
+  timedOut: boolean,
+): 'again' | 'next' {
+  const { deps } = state;
+  deps.logger.debug(
+    { domain: state.domain, mx: host.mx, err: (err as Error).message },
+    'SMTP session ended early',
+  );
+  if (err instanceof SmtpConnectError && err.proxy) deps.onProxyResult?.(err.proxy, err.message);
+  if (!timedOut && !host.progressed) {
+    // Nothing learnt from this host yet (refused, unreachable, closed at once): next MX.
+    state.failure = err instanceof SmtpConnectError ? { kind: 'no_connect' } : { kind: 'dropped' };
+    return 'next';
+  }
+  // A tarpit or a dropped session: the targets still waiting share the fate of the current one.
+  settle(
+    state,
+    state.pending,
+    timedOut
+      ? { kind: 'timeout' }
+      : err instanceof SmtpConnectError
+        ? { kind: 'no_connect' }
+        : { kind: 'dropped' },
+    host.mx,
+  );
+  return 'again';
+}
+
+/** A throttling answer pauses the provider fleet-wide: the pause in ms, else null. */
+async function throttled(
+  state: ProbeState,
+  host: HostRun,
+  reply: SmtpReply,
+): Promise<number | null> {
+  const pacing = state.rules.pacing;
+  return host.paceKey && pacing && isThrottling(reply) ? pacing.pacer.pause(host.paceKey) : null;
+}
+
+/**
+ * The address that tests a domain for catch-all (`x` and 12 hex digits, RFC 5321 4.1.2 atext
+ * only): random-looking, but the same for a domain on every try, in every worker, so that a
+ * greylisting server (which defers each new sender and recipient pair once) lets it through on
+ * the job's later try.
+ */
+function catchAllProbeLocal(domain: string): string {
+  return `x${createHash('sha256').update(`mailsift catch-all ${domain}`).digest('hex').slice(0, 12)}`;
+}

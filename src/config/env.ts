@@ -236,6 +236,9 @@ const fields = z.object({
   UPLOAD_DIR: z.string().min(1).default(os.tmpdir()),
   CHUNK_SIZE: int(500, 1),
   WORKER_CONCURRENCY: int(4, 1),
+  // Domain groups one worker process verifies at once, across all its chunks (each may hold an
+  // SMTP session): the sessions in flight. See docs/performance.md.
+  SMTP_SESSIONS_IN_FLIGHT: int(16, 1),
   SHUTDOWN_TIMEOUT_MS: int(25000, 1),
   WORKER_LOCK_DURATION_MS: int(30000, 1000),
   JOB_SWEEP: bool(true),
@@ -324,6 +327,7 @@ function group(env: Env, routes: RouteConfig[] = []) {
       uploadDir: env.UPLOAD_DIR,
       chunkSize: env.CHUNK_SIZE,
       workerConcurrency: env.WORKER_CONCURRENCY,
+      sessionsInFlight: env.SMTP_SESSIONS_IN_FLIGHT,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       sweepUnstarted: env.JOB_SWEEP,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,

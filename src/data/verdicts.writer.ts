@@ -6,6 +6,7 @@ import { copyEscape, copyText } from './copy-text.ts';
 import type { Database } from './db.ts';
 import { clientOf, isUniqueViolation, withTransaction } from './transaction.ts';
 import type { Verdict } from '../validation/types.ts';
+import { factOf } from '../validation/verdict.ts';
 
 /**
  * The chunk flush: a batch of verdicts into results, the account's email facts and the job's
@@ -73,11 +74,10 @@ async function insertAbsentResults(client: pg.PoolClient, jobId: string, rows: V
 
 async function upsertFacts(client: pg.PoolClient, job: JobRef, rows: VerdictRow[]) {
   const facts = rows
-    .map((r) => r.verdict)
-    .filter((v) => v.normalized !== null && v.checks.domain !== null)
+    .flatMap((r) => factOf(r.verdict) ?? [])
     // One lock order for every writer (job chunks, sync validation): concurrent upserts of the
     // same addresses then wait for each other instead of deadlocking.
-    .sort((a, b) => (a.normalized! < b.normalized! ? -1 : a.normalized! > b.normalized! ? 1 : 0));
+    .sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0));
   if (facts.length === 0) return;
   await client.query(
     `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
@@ -94,7 +94,7 @@ async function upsertFacts(client: pg.PoolClient, job: JobRef, rows: VerdictRow[
       job.mode,
       job.id,
       facts.map((f) => f.normalized),
-      facts.map((f) => f.checks.domain),
+      facts.map((f) => f.domain),
       facts.map((f) => f.status),
       facts.map((f) => f.reason),
       facts.map((f) => f.didYouMean),

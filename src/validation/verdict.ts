@@ -198,3 +198,31 @@ function fromOutcome(
       return ['undeliverable', 'no_mx', false];
   }
 }
+
+/** What GET /v1/enrichment remembers of a verdict (an email_facts row). */
+export interface VerdictFact {
+  normalized: string;
+  domain: string;
+  status: VerdictStatus;
+  reason: VerdictReason;
+  didYouMean: string | null;
+  checks: Checks;
+}
+
+/**
+ * The fact a verdict leaves for enrichment, the same for a job's chunk and for synchronous
+ * validation; null for an address of invalid syntax (nothing to look up by).
+ */
+export function factOf(verdict: Verdict): VerdictFact | null {
+  const { normalized } = verdict;
+  if (normalized === null) return null;
+  return {
+    normalized,
+    domain:
+      verdict.checks.domain ?? normalized.slice(normalized.lastIndexOf('@') + 1).toLowerCase(),
+    status: verdict.status,
+    reason: verdict.reason,
+    didYouMean: verdict.didYouMean,
+    checks: verdict.checks,
+  };
+}

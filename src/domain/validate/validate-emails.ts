@@ -4,6 +4,7 @@ import { withDeadline } from '../../lib/deadline.ts';
 import { countSyncCredits, countVerdicts } from '../../lib/work-metrics.ts';
 import { parseAddress } from '../../validation/syntax.ts';
 import type { Verdict, Verifier, VerifyOptions } from '../../validation/types.ts';
+import { factOf } from '../../validation/verdict.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { smtpFor } from '../billing/features.ts';
 import { balanceOf, chargeCredits, refundCredits } from '../billing/wallet.ts';
@@ -194,16 +195,7 @@ export async function validateEmails(
   await upsertEmailFacts(
     deps.db.prisma,
     { accountId: auth.accountId, mode: auth.mode, source: 'validate' },
-    firsts.map((r) => ({
-      normalized: r.normalized!,
-      domain:
-        r.verdict.checks.domain ??
-        r.normalized!.slice(r.normalized!.lastIndexOf('@') + 1).toLowerCase(),
-      status: r.verdict.status,
-      reason: r.verdict.reason,
-      didYouMean: r.verdict.didYouMean,
-      checks: r.verdict.checks,
-    })),
+    firsts.flatMap((r) => factOf(r.verdict) ?? []),
   ).catch((err: unknown) => {
     // The client has paid for these verdicts: a failure to remember them must not fail the reply.
     deps.logger.error({ err, requestId }, 'could not store validation facts for enrichment');

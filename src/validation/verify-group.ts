@@ -132,6 +132,7 @@ async function verifyDomain(engine: Engine, run: Run, domain: string, members: M
   const probeStart = performance.now();
   let firstAnswer = true;
   const finish = (m: Member, p: ProbedMember | null) => {
+    if (run.verdicts[m.index]) return; // told already, as soon as its probe had it
     const decision = composeVerdict(
       m.facts,
       mail,

@@ -1,22 +1,20 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startHarness, type Harness } from '../support/harness.ts';
+import { api, useHarness } from '../support/harness.ts';
 import { launchBrowser, screenshot, watchProblems } from './browser-support.ts';
 
 // Error journeys: each refusal of API.md shows as a sentence next to what caused it, never as
 // JSON. A small upload limit and test allowance make the 413 and the 429 cheap to reach.
-let h: Harness;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
+const h = useHarness({ MAX_UPLOAD_BYTES: '4096', TEST_DAILY_LIMIT: '5' });
 beforeAll(async () => {
-  h = await startHarness({ MAX_UPLOAD_BYTES: '4096', TEST_DAILY_LIMIT: '5' });
   browser = await launchBrowser();
 });
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
-  await h?.close();
+  for (const c of contexts) await c.close().catch(() => undefined);
 });
 
 async function signedIn(key: string): Promise<{ page: Page; problems: string[] }> {

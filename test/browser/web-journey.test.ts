@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, seriousViolations, watchProblems } from './browser-support.ts';
-import { api, csvForm, jobWhen, startHarness, type Harness } from '../support/harness.ts';
+import { api, csvForm, jobWhen, useHarness } from '../support/harness.ts';
 
 // The page against the real service: the in-process app (which serves the page), real workers,
 // Postgres and Redis, in Debian's Chromium. One browser for the file, a context per journey.
-let h: Harness;
 let browser: Browser;
 let key: string;
 const contexts: BrowserContext[] = [];
@@ -71,16 +70,14 @@ const numbersIn = async (page: Page, chart: string) =>
     ),
   );
 
+const h = useHarness({ TEST_DAILY_LIMIT: '1000000' }, { workers: true });
 beforeAll(async () => {
-  h = await startHarness({ TEST_DAILY_LIMIT: '1000000' }, { workers: true });
   key = (await h.account('business', 1000)).test;
   browser = await launchBrowser();
 });
-
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
-  await h?.close();
+  for (const c of contexts) await c.close().catch(() => undefined);
 });
 
 describe('the web page, in Chromium, against the running service', () => {

@@ -14,6 +14,7 @@ import type { PlanName } from '../../src/domain/billing/plans.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { startWorkers } from '../../workers/start-workers.ts';
 import { recordingListener } from './openapi-checker.ts';
+import { useResource } from './use-resource.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -122,6 +123,37 @@ export async function startHarness(
   };
   if (opts.workers) harness.startWorkers();
   return harness;
+}
+
+/**
+ * A harness for the tests of this file (or `describe`): started before them, closed after them
+ * (test/support/use-resource.ts). `env` may be a function, read at the start, for values of
+ * resources used before it (a DNS server's address); `beforeClose` runs before it closes.
+ */
+export function useHarness(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  opts: {
+    workers?: boolean;
+    timeout?: number;
+    beforeClose?: (h: Harness) => Promise<unknown>;
+  } = {},
+): Harness {
+  return useResource(
+    () => startHarness(typeof env === 'function' ? env() : env, { workers: opts.workers ?? false }),
+    {
+      name: 'the harness',
+      ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
+      close: async (h) => {
+        await opts.beforeClose?.(h);
+        await h.close();
+      },
+    },
+  );
+}
+
+/** An account of `h`, created before this file's (or `describe`'s) tests. */
+export function useAccount(h: Harness, plan?: PlanName, credits?: number): TestAccount {
+  return useResource(() => h.account(plan, credits), { name: 'the account', close: null });
 }
 
 /**

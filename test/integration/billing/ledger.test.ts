@@ -1,26 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { api, startHarness, waitFor, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { api, waitFor, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { admin, dropCounters } from '../limits/helpers.ts';
 
-let h: Harness;
-let dns: DnsServer;
-
-beforeAll(async () => {
-  dns = await startDnsServer({
+const dns = useResource(() =>
+  startDnsServer({
     ...mxZones({ 'example.com': '127.0.0.2' }),
     'gone.test': { nxdomain: true },
     // SERVFAIL: a live verdict of `unknown`, for real.
     'broken.test': { servfail: true },
-  });
-  // Workers start later in the test, so a job can be deleted before any of it is processed.
-  // A SERVFAIL is temporary: no retry, so the job ends with its unknown at once.
-  h = await startHarness({ DNS_SERVERS: dns.address, SMTP_RETRY_ATTEMPTS: '0' });
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-  await dns?.close();
+  }),
+);
+// Workers start later in the test, so a job can be deleted before any of it is processed.
+// A SERVFAIL is temporary: no retry, so the job ends with its unknown at once.
+const h = useHarness(() => ({ DNS_SERVERS: dns.address, SMTP_RETRY_ATTEMPTS: '0' }), {
+  beforeClose: dropCounters,
 });
 
 describe('the credit ledger', () => {

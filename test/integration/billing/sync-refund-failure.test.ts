@@ -1,36 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { dropCounters, expectError, stateOf } from '../limits/helpers.ts';
 
 // A synchronous validation whose refund itself fails (a database blip). The failure is real:
 // Postgres refuses the refund's statement, by a trigger on credit_ledger that concerns one test
 // account only (so test files running beside this one are not touched), and is dropped after.
 
-let h: Harness;
-let dns: DnsServer;
-
-beforeAll(async () => {
-  dns = await startDnsServer({
+const dns = useResource(() =>
+  startDnsServer({
     ...mxZones({ 'example.com': '127.0.0.2' }),
     // SERVFAIL: the verdict is `unknown`, whose credit is refunded in the same request.
     'broken.test': { servfail: true },
     // Never answers: the request passes its deadline.
     'slow.test': { timeout: true },
-  });
-  h = await startHarness({
+  }),
+);
+const h = useHarness(
+  () => ({
     DNS_SERVERS: dns.address,
     DNS_TIMEOUT_MS: '20000',
     VALIDATION_DEADLINE_MS: '3000',
-  });
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-  await dns?.close();
-});
+  }),
+  { beforeClose: dropCounters },
+);
 
 /**
  * Makes Postgres refuse the next `times` refunds of one account (the ledger line and the balance

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { dropCounters, stateOf } from '../limits/helpers.ts';
 
-let h: Harness;
-let dns: DnsServer;
-
-beforeAll(async () => {
-  // Live keys resolve for real, against this server only: gone.test does not exist.
-  dns = await startDnsServer({
+// Live keys resolve for real, against this server only: gone.test does not exist.
+const dns = useResource(() =>
+  startDnsServer({
     ...mxZones({ 'example.com': '127.0.0.2' }),
     'gone.test': { nxdomain: true },
-  });
-  h = await startHarness({ DNS_SERVERS: dns.address });
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-  await dns?.close();
-});
+  }),
+);
+const h = useHarness(() => ({ DNS_SERVERS: dns.address }), { beforeClose: dropCounters });
 
 const RESULT_KEYS = [
   'checks',

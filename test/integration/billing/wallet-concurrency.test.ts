@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { dropCounters } from '../limits/helpers.ts';
 
-let h: Harness;
-let dns: DnsServer;
-
-beforeAll(async () => {
-  dns = await startDnsServer(mxZones({ 'example.com': '127.0.0.2' }));
-  h = await startHarness({ DNS_SERVERS: dns.address });
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-  await dns?.close();
-});
+const dns = useResource(() => startDnsServer(mxZones({ 'example.com': '127.0.0.2' })));
+const h = useHarness(() => ({ DNS_SERVERS: dns.address }), { beforeClose: dropCounters });
 
 /** The ledger explains the balance: its lines sum to it, and each line's balance_after is the running sum. */
 async function expectLedgerExplainsBalance(accountId: string) {

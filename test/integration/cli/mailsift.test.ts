@@ -5,13 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  api,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, startHarness, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 import { closedPort } from '../../support/ports.ts';
 import { dropCounters } from '../limits/helpers.ts';
 import { BIN, ROOT, runCli, startCli } from './run-cli.ts';
@@ -22,8 +16,6 @@ import { BIN, ROOT, runCli, startCli } from './run-cli.ts';
 // Each spawn starts Node and tsx: seconds apiece on a loaded machine.
 vi.setConfig({ testTimeout: 240_000 });
 
-let h: Harness;
-let acct: TestAccount;
 let dir: string;
 let env: Record<string, string>;
 
@@ -40,16 +32,14 @@ const CSV = [
   'line"',
 ].join('\n');
 
+const h = useHarness({ TEST_DAILY_LIMIT: '1000000' }, { workers: true, beforeClose: dropCounters });
+const acct = useAccount(h, 'business', 1000);
 beforeAll(async () => {
-  h = await startHarness({ TEST_DAILY_LIMIT: '1000000' }, { workers: true });
-  acct = await h.account('business', 1000);
   dir = mkdtempSync(path.join(os.tmpdir(), 'mailsift-cli-'));
   writeFileSync(path.join(dir, 'leads.csv'), CSV);
   env = { MAILSIFT_URL: h.url, MAILSIFT_API_KEY: acct.test };
 });
 afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useHarness, useAccount } from '../../support/harness.ts';
 
-let h: Harness;
-let acct: TestAccount;
-beforeAll(async () => {
-  h = await startHarness();
-  acct = await h.account('business', 10);
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
+const acct = useAccount(h, 'business', 10);
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   fetch(`${h.url}${path}`, { headers }).then(async (r) => ({

@@ -1,23 +1,20 @@
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { api, useHarness, useAccount } from '../../support/harness.ts';
 import { spawnApi, stopProcess } from '../../support/processes.ts';
 
 // Errors a user meets by mistake: the wrong method, a misspelt query parameter, malformed HTTP,
 // a huge bad request. Each is an envelope that says what to do, with the request id to quote.
-let h: Harness;
-let account: TestAccount;
 let proc: { url: string; child: ChildProcess };
+const h = useHarness({}, { timeout: 120_000 });
+const account = useAccount(h, 'business');
 beforeAll(async () => {
-  h = await startHarness();
-  account = await h.account('business');
   // Node's parser errors never reach the app: they are tried on a real `npm run start:api` process.
   proc = await spawnApi(h.processEnv(), 100_000);
 }, 120_000);
 afterAll(async () => {
   if (proc) await stopProcess(proc.child);
-  await h?.close();
 });
 
 /** Sends raw bytes and returns everything the server answers until it closes. */

@@ -1,25 +1,10 @@
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  csvForm,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, csvForm, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 
-let h: Harness;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  h = await startHarness({ MAX_UPLOAD_BYTES: '4096', MAX_EMAILS_PER_JOB: '10' });
-  acct = await h.account('business', 500);
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({ MAX_UPLOAD_BYTES: '4096', MAX_EMAILS_PER_JOB: '10' });
+const acct = useAccount(h, 'business', 500);
 
 const state = async () => ({
   jobs: await h.deps.db.prisma.job.count({ where: { accountId: acct.id } }),

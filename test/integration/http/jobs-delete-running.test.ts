@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startMailWorld } from '../../support/mail-world.ts';
-import { api, errorBytes, startHarness, waitFor, type Harness } from '../../support/harness.ts';
+import { api, errorBytes, waitFor, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 
 // DELETE of a job while it is being verified for real: real DNS and SMTP servers on loopback,
 // real workers. One domain answers at once, so its chunks are written early; the other answers
 // every command after a second, so its chunks are still probing when the job is deleted.
-let h: Harness;
-let mail: Awaited<ReturnType<typeof startMailWorld>>;
 
 const FAST = 'del-fast.test';
 const SLOW = 'del-slow.test';
@@ -14,8 +13,8 @@ const LATENCY_MS = 1000;
 const fastEmails = Array.from({ length: 20 }, (_, i) => `${i % 5 === 3 ? 'u' : 'f'}${i}@${FAST}`);
 const slowEmails = Array.from({ length: 40 }, (_, i) => `s${i}@${SLOW}`);
 
-beforeAll(async () => {
-  mail = await startMailWorld(
+const mail = useResource(() =>
+  startMailWorld(
     [
       {
         host: '127.0.0.91',
@@ -33,25 +32,21 @@ beforeAll(async () => {
       { host: '127.0.0.92', behaviour: { acceptAll: true, latencyMs: LATENCY_MS } },
     ],
     { [FAST]: '127.0.0.91', [SLOW]: '127.0.0.92' },
-  );
-  h = await startHarness(
-    {
-      ...mail.env,
-      CHUNK_SIZE: '10',
-      // Every chunk at once: the fast ones are never stuck behind slow ones.
-      WORKER_CONCURRENCY: '6',
-      SMTP_MAX_CONNECTIONS_PER_HOST: '20',
-      SMTP_TIMEOUT_MS: '20000',
-      // A temporary answer is a verdict (unknown) at once, not a retry minutes later.
-      SMTP_RETRY_ATTEMPTS: '0',
-    },
-    { workers: true },
-  );
-});
-afterAll(async () => {
-  await h?.close();
-  await mail?.close();
-});
+  ),
+);
+const h = useHarness(
+  () => ({
+    ...mail.env,
+    CHUNK_SIZE: '10',
+    // Every chunk at once: the fast ones are never stuck behind slow ones.
+    WORKER_CONCURRENCY: '6',
+    SMTP_MAX_CONNECTIONS_PER_HOST: '20',
+    SMTP_TIMEOUT_MS: '20000',
+    // A temporary answer is a verdict (unknown) at once, not a retry minutes later.
+    SMTP_RETRY_ATTEMPTS: '0',
+  }),
+  { workers: true },
+);
 
 /** The body without its timestamp: the rest must match byte for byte. */
 

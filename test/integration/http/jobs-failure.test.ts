@@ -1,23 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 
-let h: Harness;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  h = await startHarness();
-  acct = await h.account('business', 100);
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
+const acct = useAccount(h, 'business', 100);
 
 describe('a job whose work fails for good', () => {
   it('when its ingest cannot succeed, then the job ends failed, refunded, with a job.failed event', async () => {

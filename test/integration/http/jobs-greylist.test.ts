@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startMailWorld } from '../../support/mail-world.ts';
-import {
-  api,
-  jobWhen,
-  startHarness,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, jobWhen, useHarness, useAccount } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 
 // 4xx answers in a job: the address is tried again later (SMTP_RETRY_ATTEMPTS after
 // SMTP_RETRY_DELAY_MS each), and keeps a temporary verdict only if every try was temporary.
-let h: Harness;
-let acct: TestAccount;
-let mail: Awaited<ReturnType<typeof startMailWorld>>;
 
-beforeAll(async () => {
-  mail = await startMailWorld(
+const mail = useResource(() =>
+  startMailWorld(
     [
       { host: '127.0.0.81', behaviour: { greylist: true, knownUsers: ['ann', 'ben'] } },
       {
@@ -28,17 +20,13 @@ beforeAll(async () => {
       { host: '127.0.0.83', behaviour: { greylist: true, acceptAll: true } },
     ],
     { 'grey.test': '127.0.0.81', 'always.test': '127.0.0.82', 'greyall.test': '127.0.0.83' },
-  );
-  h = await startHarness(
-    { ...mail.env, SMTP_RETRY_ATTEMPTS: '2', SMTP_RETRY_DELAY_MS: '300' },
-    { workers: true },
-  );
-  acct = await h.account('business', 100);
-});
-afterAll(async () => {
-  await h?.close();
-  await mail?.close();
-});
+  ),
+);
+const h = useHarness(
+  () => ({ ...mail.env, SMTP_RETRY_ATTEMPTS: '2', SMTP_RETRY_DELAY_MS: '300' }),
+  { workers: true },
+);
+const acct = useAccount(h, 'business', 100);
 
 describe('temporary answers in a job', () => {
   it('when a server greylists first tries, then the job tries again and keeps the final answer; a server that always defers ends unknown/greylisted', async () => {

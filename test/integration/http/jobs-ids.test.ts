@@ -1,22 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_TOKEN,
-  api,
-  startHarness,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, api, useHarness, useAccount } from '../../support/harness.ts';
 
-let h: Harness;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  h = await startHarness();
-  acct = await h.account('business', 100);
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
+const acct = useAccount(h, 'business', 100);
 
 // The time and the request id are each response's own; everything else must be the same bytes.
 const withoutTimestamp = (text: string) =>

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import {
   api,
@@ -6,21 +6,13 @@ import {
   jobWhen,
   startHarness,
   waitFor,
-  type Harness,
-  type TestAccount,
+  useHarness,
+  useAccount,
 } from '../../support/harness.ts';
 import { dropCounters } from '../limits/helpers.ts';
 
-let h: Harness;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  h = await startHarness({}, { workers: true });
-  acct = await h.account('business', 1000);
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({}, { workers: true });
+const acct = useAccount(h, 'business', 1000);
 
 const balanceOf = async (id: string) =>
   (await h.deps.db.prisma.account.findUniqueOrThrow({ where: { id } })).creditBalance;

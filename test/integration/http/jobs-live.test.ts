@@ -1,35 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startMailWorld } from '../../support/mail-world.ts';
-import {
-  api,
-  csvForm,
-  jobWhen,
-  startHarness,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, csvForm, jobWhen, useHarness, useAccount } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 
 // A live job end to end: real DNS and SMTP servers on loopback, real workers, real verdicts.
-let h: Harness;
-let acct: TestAccount;
-let mail: Awaited<ReturnType<typeof startMailWorld>>;
 
-beforeAll(async () => {
-  mail = await startMailWorld(
+const mail = useResource(() =>
+  startMailWorld(
     [
       { host: '127.0.0.61', behaviour: { knownUsers: ['alice', 'bob'] } },
       { host: '127.0.0.62', behaviour: { acceptAll: true } },
     ],
     { 'good.test': '127.0.0.61', 'catch.test': '127.0.0.62' },
     { 'gone.test': { nxdomain: true } },
-  );
-  h = await startHarness({ ...mail.env, SMTP_TIMEOUT_MS: '5000' }, { workers: true });
-  acct = await h.account('business', 100);
-});
-afterAll(async () => {
-  await h?.close();
-  await mail?.close();
-});
+  ),
+);
+const h = useHarness(() => ({ ...mail.env, SMTP_TIMEOUT_MS: '5000' }), { workers: true });
+const acct = useAccount(h, 'business', 100);
 
 describe('a live job against real mail servers', () => {
   it('when a CSV is verified for real, then each row gets the verdict its server gave, and unknowns are refunded', async () => {

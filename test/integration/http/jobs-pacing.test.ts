@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { namedMxZones } from '../../support/dns-server.ts';
 import { startMailWorld } from '../../support/mail-world.ts';
-import {
-  api,
-  jobWhen,
-  startHarness,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, jobWhen, useHarness, useAccount } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 
 // Pacing per provider in a job: Google answers the first probe with a throttling 421; every
 // chunk of the job (and the retry of the throttled one) waits for the fleet-wide pause, spends
 // no retry attempt on it, and then gets its real verdict.
 const PAUSE_MS = 1500;
-let h: Harness;
-let acct: TestAccount;
-let mail: Awaited<ReturnType<typeof startMailWorld>>;
 const rcptAt: { address: string; at: number; code: number }[] = [];
 
-beforeAll(async () => {
-  mail = await startMailWorld(
+const mail = useResource(() =>
+  startMailWorld(
     [
       {
         host: '127.0.0.67',
@@ -50,25 +42,21 @@ beforeAll(async () => {
       'pb.test': ['alt1.aspmx.l.google.com', '127.0.0.67'],
       'pc.test': ['alt2.aspmx.l.google.com', '127.0.0.67'],
     }),
-  );
-  h = await startHarness(
-    {
-      ...mail.env,
-      SMTP_RETRY_ATTEMPTS: '1',
-      SMTP_RETRY_DELAY_MS: '200',
-      SMTP_PACING_BASE_MS: String(PAUSE_MS),
-      CHUNK_SIZE: '2',
-      // One chunk at a time: each later chunk finds the pause the first one caused.
-      WORKER_CONCURRENCY: '1',
-    },
-    { workers: true },
-  );
-  acct = await h.account('business', 100);
-});
-afterAll(async () => {
-  await h?.close();
-  await mail?.close();
-});
+  ),
+);
+const h = useHarness(
+  () => ({
+    ...mail.env,
+    SMTP_RETRY_ATTEMPTS: '1',
+    SMTP_RETRY_DELAY_MS: '200',
+    SMTP_PACING_BASE_MS: String(PAUSE_MS),
+    CHUNK_SIZE: '2',
+    // One chunk at a time: each later chunk finds the pause the first one caused.
+    WORKER_CONCURRENCY: '1',
+  }),
+  { workers: true },
+);
+const acct = useAccount(h, 'business', 100);
 
 describe('a provider that throttles a job', () => {
   it('when Google answers 421 4.7.28, then every chunk waits for the pause and no address is lost', async () => {

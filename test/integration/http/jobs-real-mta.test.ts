@@ -5,13 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import {
-  api,
-  jobWhen,
-  startHarness,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, jobWhen, useHarness, useAccount } from '../../support/harness.ts';
 import {
   mtasMissing,
   postfixSessions,
@@ -57,17 +51,10 @@ const mailEnv = () => ({
 });
 
 describe('a job against Postfix with its default error limits', () => {
-  let h: Harness;
-  let acct: TestAccount;
-  beforeAll(async () => {
-    // Default settings: only where the mail servers are. A retry would wait SMTP_RETRY_DELAY_MS
-    // (5 minutes), so a job that completes here had no address deferred.
-    h = await startHarness(mailEnv(), { workers: true });
-    acct = await h.account('business', 1000);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  // Default settings: only where the mail servers are. A retry would wait SMTP_RETRY_DELAY_MS
+  // (5 minutes), so a job that completes here had no address deferred.
+  const h = useHarness(() => mailEnv(), { workers: true });
+  const acct = useAccount(h, 'business', 1000);
 
   it('when 100 of 102 addresses are unknown users, then every one gets its verdict in the job, in sessions of at most 5 rejections', async () => {
     const call = api(h.url, acct.live);
@@ -104,19 +91,12 @@ describe('a job against Postfix with its default error limits', () => {
 });
 
 describe('a job against Postfix with postgrey', () => {
-  let h: Harness;
-  let acct: TestAccount;
-  beforeAll(async () => {
-    // postgrey lets a triplet through after 1 s; the job's retry comes 3 s after the first try.
-    h = await startHarness(
-      { ...mailEnv(), SMTP_RETRY_ATTEMPTS: '2', SMTP_RETRY_DELAY_MS: '3000' },
-      { workers: true },
-    );
-    acct = await h.account('business', 1000);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  // postgrey lets a triplet through after 1 s; the job's retry comes 3 s after the first try.
+  const h = useHarness(
+    () => ({ ...mailEnv(), SMTP_RETRY_ATTEMPTS: '2', SMTP_RETRY_DELAY_MS: '3000' }),
+    { workers: true },
+  );
+  const acct = useAccount(h, 'business', 1000);
 
   it('when postgrey defers every new recipient, then the retry gets the real answers and the domain is not called catch-all', async () => {
     const call = api(h.url, acct.live);

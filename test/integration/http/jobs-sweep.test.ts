@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sweepUnstartedJobs } from '../../../src/domain/jobs/sweep-jobs.ts';
-import { api, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { api, jobWhen, useHarness } from '../../support/harness.ts';
 
 // No workers at first: nothing can take the ingest task before the test has removed it, so the
 // job really is committed and not enqueued (as when Redis was away right after the commit).
-let h: Harness;
 
-beforeAll(async () => {
-  h = await startHarness({}, { workers: false });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({}, { workers: false });
 
 describe('the sweep of committed jobs that never reached the queue', () => {
   it('when a committed job was never enqueued (Redis away), then the sweep enqueues it once its grace is over, and it runs', async () => {

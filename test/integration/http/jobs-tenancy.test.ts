@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  errorBytes,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, errorBytes, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 
-let h: Harness;
-let alice: TestAccount;
-let bob: TestAccount;
 let aliceJob: string;
 
+const h = useHarness({}, { workers: true });
+const alice = useAccount(h, 'business', 100);
+const bob = useAccount(h, 'business', 100);
 beforeAll(async () => {
-  h = await startHarness({}, { workers: true });
-  alice = await h.account('business', 100);
-  bob = await h.account('business', 100);
   const created = await api(h.url, alice.test)('POST', '/v1/jobs', {
     emails: ['a@example.com', 'b@example.com'],
   });
@@ -25,9 +15,6 @@ beforeAll(async () => {
     async () =>
       (await api(h.url, alice.test)('GET', `/v1/jobs/${aliceJob}`)).json.status === 'completed',
   );
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 const routes = (id: string) =>

@@ -1,49 +1,40 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailWorld } from '../../support/mail-world.ts';
-import {
-  api,
-  jobWhen,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, jobWhen, useAccount, useHarness, waitFor } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
 
 // Workers as separate processes, one killed with SIGKILL mid-job: another takes over the
 // stalled chunks and the job still ends with exactly one result per input row.
-let h: Harness;
-let acct: TestAccount;
-let mail: Awaited<ReturnType<typeof startMailWorld>>;
 let env: Record<string, string>;
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
-  // Every reply waits 40 ms: slow enough that the job is still running when its worker dies.
-  mail = await startMailWorld(
+// Every reply waits 40 ms: slow enough that the job is still running when its worker dies.
+const mail = useResource(() =>
+  startMailWorld(
     [
       { host: '127.0.0.71', behaviour: { acceptAll: true, latencyMs: 40 } },
       { host: '127.0.0.72', behaviour: { acceptAll: true, latencyMs: 300 } },
     ],
     { 'slow.test': '127.0.0.71', 'slower.test': '127.0.0.72' },
-  );
-  env = {
-    ...mail.env,
-    SMTP_MAX_CONNECTIONS_PER_HOST: '20',
-    CHUNK_SIZE: '10',
-    WORKER_CONCURRENCY: '2',
-    WORKER_LOCK_DURATION_MS: '2000',
-    WORKER_STALLED_INTERVAL_MS: '1000',
-  };
-  h = await startHarness(env);
-  env = h.processEnv(env);
-  acct = await h.account('business', 1000);
+  ),
+);
+const settings = () => ({
+  ...mail.env,
+  SMTP_MAX_CONNECTIONS_PER_HOST: '20',
+  CHUNK_SIZE: '10',
+  WORKER_CONCURRENCY: '2',
+  WORKER_LOCK_DURATION_MS: '2000',
+  WORKER_STALLED_INTERVAL_MS: '1000',
+});
+const h = useHarness(settings);
+const acct = useAccount(h, 'business', 1000);
+beforeAll(() => {
+  env = h.processEnv(settings());
 });
 afterAll(async () => {
   for (const c of children) await stopProcess(c, 'SIGKILL');
-  await h?.close();
-  await mail?.close();
 });
 
 describe('a worker process killed while a job runs', () => {

@@ -1,24 +1,9 @@
 import Papa from 'papaparse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  csvForm,
-  startHarness,
-  jobWhen,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, csvForm, jobWhen, useHarness, useAccount } from '../../support/harness.ts';
 
-let h: Harness;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  h = await startHarness({}, { workers: true });
-  acct = await h.account('business', 1000);
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({}, { workers: true });
+const acct = useAccount(h, 'business', 1000);
 
 describe('the job workflow through HTTP (test key: simulated verdicts)', () => {
   it('when a CSV is uploaded, then 201 comes with the job, and results match the rows one to one', async () => {

@@ -1,16 +1,10 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../src/http/openapi/document.ts';
 import { launchBrowser } from '../../support/browser.ts';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { api, useHarness } from '../../support/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 /** Every route of ../shared/API.md. */
 const apiMdRoutes = [

@@ -1,20 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { startMailWorld } from '../../support/mail-world.ts';
 
 /**
  * The synchronous probe answers as soon as the RCPT reply is in: the QUIT is sent, and its 221
  * awaited in the background, where it still closes the session cleanly.
  */
-let h: Harness;
-let world: Awaited<ReturnType<typeof startMailWorld>>;
 let openQuitGate: () => void = () => undefined;
 const quitGate = new Promise<void>((resolve) => {
   openQuitGate = resolve;
 });
 
-beforeAll(async () => {
-  world = await startMailWorld(
+const world = useResource(() =>
+  startMailWorld(
     [
       {
         host: '127.0.0.2',
@@ -23,14 +22,12 @@ beforeAll(async () => {
       },
     ],
     { 'slowquit.test': '127.0.0.2' },
-  );
-  // One session at a time per host: the next probe needs the slot of the held one back.
-  h = await startHarness({ ...world.env, SMTP_MAX_CONNECTIONS_PER_HOST: '1' });
-});
+  ),
+);
+// One session at a time per host: the next probe needs the slot of the held one back.
+const h = useHarness(() => ({ ...world.env, SMTP_MAX_CONNECTIONS_PER_HOST: '1' }));
 afterAll(async () => {
   openQuitGate();
-  await h?.close();
-  await world?.close();
 });
 
 describe('POST /v1/validate and the QUIT', () => {

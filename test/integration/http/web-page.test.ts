@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, jobWhen, useHarness, useAccount } from '../../support/harness.ts';
 
 // The page is served by the API itself, at /, with a CSP that allows this origin only, and it
 // takes no path from anyone else: /v1, /admin, /healthz... answer as before.
-let h: Harness;
-let keys: { test: string; live: string };
 
-beforeAll(async () => {
-  h = await startHarness({}, { workers: true });
-  keys = await h.account('business', 100);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness({}, { workers: true });
+const keys = useAccount(h, 'business', 100);
 
 const PAGE_MARK = '<div id="app">';
 

@@ -1,25 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { ADMIN_TOKEN, api, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { ADMIN_TOKEN, api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { dropCounters, expectError, stateOf } from './helpers.ts';
 
-let h: Harness;
-let dns: DnsServer;
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const admin = () => api(h.url, undefined);
 
-beforeAll(async () => {
-  dns = await startDnsServer(mxZones({ 'example.com': '127.0.0.2' }));
-  h = await startHarness({ DNS_SERVERS: dns.address });
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-  await dns?.close();
-});
+const dns = useResource(() => startDnsServer(mxZones({ 'example.com': '127.0.0.2' })));
+const h = useHarness(() => ({ DNS_SERVERS: dns.address }), { beforeClose: dropCounters });
 
 const emails = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => `${tag}${i}@example.com`);

@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, startHarness, useHarness, useAccount } from '../../support/harness.ts';
 import { admin, dropCounters, expectError, newKey, refused } from './helpers.ts';
 
 // API.md's error table, the rows about the caller (401, 402, 403): status, code, details, the
 // envelope, and that a refused request charged and stored nothing. error-table-input.test.ts
 // has the rows about the request itself.
 
-let h: Harness;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  h = await startHarness();
-  acct = await h.account('business', 1000);
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-});
+const h = useHarness({}, { beforeClose: dropCounters });
+const acct = useAccount(h, 'business', 1000);
 
 describe('401: who is calling', () => {
   it('when no key is sent, then MISSING_API_KEY names the four ways to send one', async () => {

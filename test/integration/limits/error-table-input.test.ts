@@ -1,11 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  csvForm,
-  startHarness,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, csvForm, useHarness, useAccount } from '../../support/harness.ts';
 import { dropCounters, expectError, refused, stateOf } from './helpers.ts';
 
 // API.md's error table, the rows about the request itself (400, 404, 409, 413, 415): status,
@@ -15,20 +9,15 @@ import { dropCounters, expectError, refused, stateOf } from './helpers.ts';
 
 const MAX_BYTES = 4096;
 const MAX_ROWS = 5;
-let h: Harness;
-let acct: TestAccount;
 
-beforeAll(async () => {
-  h = await startHarness({
+const h = useHarness(
+  () => ({
     MAX_UPLOAD_BYTES: String(MAX_BYTES),
     MAX_EMAILS_PER_JOB: String(MAX_ROWS),
-  });
-  acct = await h.account('business', 1000);
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-});
+  }),
+  { beforeClose: dropCounters },
+);
+const acct = useAccount(h, 'business', 1000);
 
 describe('400: the request itself is wrong', () => {
   it('when an emails entry is not a non-empty string, then VALIDATION_ERROR maps each bad index', async () => {

@@ -1,25 +1,16 @@
 import { once } from 'node:events';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { limitKeys } from '../../../src/data/limits.store.ts';
 import { monthStamp } from '../../../src/domain/limits/calendar.ts';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { api, csvForm, startHarness, type Harness } from '../../support/harness.ts';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { api, csvForm, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { dropCounters, expectError, stateOf } from './helpers.ts';
 
-let h: Harness;
-let dns: DnsServer;
-
-beforeAll(async () => {
-  // Live keys resolve for real: a local DNS server keeps sync validation off the network.
-  dns = await startDnsServer(mxZones({ 'example.com': '127.0.0.2' }));
-  h = await startHarness({ DNS_SERVERS: dns.address });
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-  await dns?.close();
-});
+// Live keys resolve for real: a local DNS server keeps sync validation off the network.
+const dns = useResource(() => startDnsServer(mxZones({ 'example.com': '127.0.0.2' })));
+const h = useHarness(() => ({ DNS_SERVERS: dns.address }), { beforeClose: dropCounters });
 
 const emails = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => `${tag}${i}@example.com`);

@@ -1,8 +1,9 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Verifier } from '../../../src/validation/types.ts';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { api, startHarness, type Harness, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { dropCounters, expectError, stateOf } from './helpers.ts';
 
 /** A port nothing listens on: bound once by us, then released. */
@@ -15,25 +16,21 @@ async function closedPort(): Promise<number> {
 }
 
 describe('500 VALIDATION_TIMEOUT: a synchronous validation past its deadline', () => {
-  let h: Harness;
-  let dns: DnsServer;
-  beforeAll(async () => {
-    // A DNS server that never answers for slow.test: verification hangs until the deadline.
-    dns = await startDnsServer({
+  // A DNS server that never answers for slow.test: verification hangs until the deadline.
+  const dns = useResource(() =>
+    startDnsServer({
       ...mxZones({ 'example.com': '127.0.0.2' }),
       'slow.test': { timeout: true },
-    });
-    h = await startHarness({
+    }),
+  );
+  const h = useHarness(
+    () => ({
       DNS_SERVERS: dns.address,
       DNS_TIMEOUT_MS: '20000',
       VALIDATION_DEADLINE_MS: '400',
-    });
-  });
-  afterAll(async () => {
-    if (h) await dropCounters(h);
-    await h?.close();
-    await dns?.close();
-  });
+    }),
+    { beforeClose: dropCounters },
+  );
 
   it('when verification outlasts VALIDATION_DEADLINE_MS, then VALIDATION_TIMEOUT suggests quick_mode, and the credit and quota come back', async () => {
     const acct = await h.account('growth', 10);

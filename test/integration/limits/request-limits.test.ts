@@ -1,27 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { limitKeys } from '../../../src/data/limits.store.ts';
 import { dayStamp } from '../../../src/domain/limits/calendar.ts';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { dropCounters, expectError, stateOf } from './helpers.ts';
 
 // Two API processes (two apps, each with its own Redis connection and Postgres pool) sharing
 // one deployment prefix, so they share one set of limits, as separate servers would.
 const shared = `t${randomBytes(5).toString('hex')}`;
-let a: Harness;
-let b: Harness;
-
-beforeAll(async () => {
-  [a, b] = await Promise.all([
-    startHarness({ QUEUE_PREFIX: shared }),
-    startHarness({ QUEUE_PREFIX: shared }),
-  ]);
-});
-afterAll(async () => {
-  if (a) await dropCounters(a);
-  await Promise.all([a?.close(), b?.close()]);
-});
+const a = useHarness({ QUEUE_PREFIX: shared }, { beforeClose: dropCounters });
+const b = useHarness({ QUEUE_PREFIX: shared });
 
 const nextMidnight = () => {
   const d = new Date();
@@ -123,17 +113,10 @@ describe('the daily request limit of a plan (free: 1,000 a day)', () => {
 });
 
 describe('the daily allowance of test keys (TEST_DAILY_LIMIT emails)', () => {
-  let t: Harness;
-  let dns: DnsServer;
-  beforeAll(async () => {
-    // Live keys resolve for real: a local DNS server keeps them off the network.
-    dns = await startDnsServer(mxZones({ 'example.com': '127.0.0.2' }));
-    t = await startHarness({ TEST_DAILY_LIMIT: '5', DNS_SERVERS: dns.address });
-  });
-  afterAll(async () => {
-    if (t) await dropCounters(t);
-    await t?.close();
-    await dns?.close();
+  // Live keys resolve for real: a local DNS server keeps them off the network.
+  const dns = useResource(() => startDnsServer(mxZones({ 'example.com': '127.0.0.2' })));
+  const t = useHarness(() => ({ TEST_DAILY_LIMIT: '5', DNS_SERVERS: dns.address }), {
+    beforeClose: dropCounters,
   });
 
   it('when test keys have used the day’s emails, then sync validation and jobs get DAILY_LIMIT_EXCEEDED; no credits or quota used', async () => {

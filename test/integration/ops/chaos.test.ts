@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '../../support/harness.ts';
-import {
-  jobRow,
-  outageFigures,
-  startOutageWorld,
-  type OutageWorld,
-} from '../../support/outage-world.ts';
+import { useResource } from '../../support/use-resource.ts';
+import { jobRow, outageFigures, startOutageWorld } from '../../support/outage-world.ts';
 import { stopProcess } from '../../support/processes.ts';
 
 /**
@@ -24,20 +20,20 @@ const OUTAGE_MS = RETRY_WINDOW_MS + 15_000;
 const UNIQUE = 800;
 const DUPLICATES = 50;
 
-let w: OutageWorld;
+// 40 ms a reply and chunks of 10: the job needs tens of seconds of work, so every fault of
+// the schedule lands while it runs (each step checks that it does).
+const w = useResource(
+  () =>
+    startOutageWorld({
+      domains: 8,
+      smtpLatencyMs: 40,
+      env: { CHUNK_SIZE: '10', WORKER_CONCURRENCY: '2', WEBHOOK_BACKOFF_BASE_MS: '500' },
+    }),
+  { timeout: 300_000 },
+);
 beforeAll(async () => {
-  // 40 ms a reply and chunks of 10: the job needs tens of seconds of work, so every fault of
-  // the schedule lands while it runs (each step checks that it does).
-  w = await startOutageWorld({
-    domains: 8,
-    smtpLatencyMs: 40,
-    env: { CHUNK_SIZE: '10', WORKER_CONCURRENCY: '2', WEBHOOK_BACKOFF_BASE_MS: '500' },
-  });
   await Promise.all([w.spawnWorker(), w.spawnWorker()]);
 }, 300_000);
-afterAll(async () => {
-  await w?.close();
-}, 60_000);
 
 const progress = async (jobId: string) => (await jobRow(w.h, jobId))?.processed ?? 0;
 

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { ADMIN_TOKEN, api, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { mxZones, startDnsServer } from '../../support/dns-server.ts';
+import { ADMIN_TOKEN, api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { startSmtpServers } from '../../support/smtp-server.ts';
 
 // GET /admin/diagnostics and its gauges, against the project's DNS server and a scripted MX:
@@ -8,32 +9,26 @@ import { startSmtpServers } from '../../support/smtp-server.ts';
 // and is listed on one of two blocklists, 127.0.0.6 has no PTR.
 
 describe('GET /admin/diagnostics', () => {
-  let h: Harness;
-  let dns: DnsServer;
-  let smtp: Awaited<ReturnType<typeof startSmtpServers>>;
-  beforeAll(async () => {
-    smtp = await startSmtpServers([{ host: '127.0.0.2', behaviour: { acceptAll: true } }]);
-    dns = await startDnsServer({
+  const smtp = useResource(() =>
+    startSmtpServers([{ host: '127.0.0.2', behaviour: { acceptAll: true } }]),
+  );
+  const dns = useResource(() =>
+    startDnsServer({
       ...mxZones({ 'canary.test': '127.0.0.2' }),
       '5.0.0.127.in-addr.arpa': { ptr: ['probe.mailsift.test'] },
       'probe.mailsift.test': { a: ['127.0.0.5'] },
       '5.0.0.127.listed.test': { a: ['127.0.0.2'] },
-    });
-    h = await startHarness({
-      DNS_SERVERS: dns.address,
-      DNS_CANARY_DOMAINS: 'canary.test',
-      DIAGNOSTICS_DNSBL_ZONES: 'listed.test,clean.test',
-      SMTP_PORT: String(smtp.port),
-      SMTP_ALLOW_PRIVATE: 'true',
-      SMTP_HELO_NAME: 'probe.mailsift.test',
-      SMTP_SOURCE_ADDRESSES: '127.0.0.5,127.0.0.6',
-    });
-  });
-  afterAll(async () => {
-    await h?.close();
-    await smtp?.close();
-    await dns?.close();
-  });
+    }),
+  );
+  const h = useHarness(() => ({
+    DNS_SERVERS: dns.address,
+    DNS_CANARY_DOMAINS: 'canary.test',
+    DIAGNOSTICS_DNSBL_ZONES: 'listed.test,clean.test',
+    SMTP_PORT: String(smtp.port),
+    SMTP_ALLOW_PRIVATE: 'true',
+    SMTP_HELO_NAME: 'probe.mailsift.test',
+    SMTP_SOURCE_ADDRESSES: '127.0.0.5,127.0.0.6',
+  }));
 
   it('when no admin token is sent, then 401 like the other admin routes', async () => {
     const r = await api(h.url)('GET', '/admin/diagnostics');

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, api, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, api, startHarness, useHarness } from '../../support/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 describe('operations routes', () => {
   it('when Redis and Postgres answer, then /healthz and /readyz are 200, with X-Request-Id', async () => {

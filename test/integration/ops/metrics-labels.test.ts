@@ -4,25 +4,17 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/app.ts';
-import {
-  api,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 
-let h: Harness;
-let account: TestAccount;
 // The harness's own server checks every response against the OpenAPI document, which spells
 // paths in one case; these requests spell them in 400 ways, so they go to a plain app server.
 let plain: Server;
 let plainUrl: string;
 // The plain app's log lines, as JSON objects (its logger writes here).
 const logLines: Record<string, unknown>[] = [];
+const h = useHarness();
+const account = useAccount(h, 'business');
 beforeAll(async () => {
-  h = await startHarness();
-  account = await h.account('business');
   const logger = pino(
     { level: 'info' },
     new Writable({
@@ -40,7 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => plain?.close(r));
   plain?.closeAllConnections();
-  await h?.close();
 });
 
 /** The `route` label values of the HTTP histogram, as /metrics shows them. */

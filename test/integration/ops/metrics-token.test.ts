@@ -1,24 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/lib/logger.ts';
 import { startMetricsServer } from '../../../workers/metrics-server.ts';
-import { api, startHarness, type Harness } from '../../support/harness.ts';
+import { api, useHarness } from '../../support/harness.ts';
 import { freePort } from '../../support/processes.ts';
+import { useResource } from '../../support/use-resource.ts';
 
 // METRICS_TOKEN protects /metrics of the API and of a worker process alike (README, Settings).
 const TOKEN = 'scrape-token-0123456789';
-let h: Harness;
-let worker: Awaited<ReturnType<typeof startMetricsServer>>;
 let workerUrl: string;
 
-beforeAll(async () => {
-  h = await startHarness({ METRICS_TOKEN: TOKEN });
+const h = useHarness({ METRICS_TOKEN: TOKEN });
+// A worker's metrics server, as workers/main.ts starts it.
+useResource(async () => {
   const port = await freePort();
   workerUrl = `http://127.0.0.1:${port}`;
-  worker = await startMetricsServer(port, createLogger('silent'), undefined, TOKEN);
-});
-afterAll(async () => {
-  await worker?.close();
-  await h?.close();
+  return startMetricsServer(port, createLogger('silent'), undefined, TOKEN);
 });
 
 describe('METRICS_TOKEN', () => {

@@ -1,34 +1,28 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startMailWorld } from '../../support/mail-world.ts';
-import { api, jobWhen, startHarness, waitFor, type Harness } from '../../support/harness.ts';
+import { api, jobWhen, waitFor, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { freePort, readLines, stopProcess } from '../../support/processes.ts';
 
 // Process managers (systemd, Docker without an init, PM2, Heroku) send SIGTERM to the process
 // they started: here npm. npm passes it to its child; the scripts `exec` node, so that child is
 // the node process itself, not a shell that would die and leave node running unsignalled.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-let h: Harness;
-let mail: Awaited<ReturnType<typeof startMailWorld>>;
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
-  // 150 ms a reply: a chunk of 10 addresses takes a couple of seconds, long enough to be caught
-  // running when the signal comes.
-  mail = await startMailWorld(
-    [{ host: '127.0.0.81', behaviour: { acceptAll: true, latencyMs: 150 } }],
-    {
-      'drain.test': '127.0.0.81',
-    },
-  );
-  h = await startHarness({ ...mail.env, CHUNK_SIZE: '10' });
-});
+// 150 ms a reply: a chunk of 10 addresses takes a couple of seconds, long enough to be caught
+// running when the signal comes.
+const mail = useResource(() =>
+  startMailWorld([{ host: '127.0.0.81', behaviour: { acceptAll: true, latencyMs: 150 } }], {
+    'drain.test': '127.0.0.81',
+  }),
+);
+const h = useHarness(() => ({ ...mail.env, CHUNK_SIZE: '10' }));
 afterAll(async () => {
   for (const c of children) await stopProcess(c, 'SIGKILL');
-  await h?.close();
-  await mail?.close();
 });
 
 /** `npm run <script>`; resolves once a log line matches `ready`, with the node process's pid. */

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, api, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, api, useHarness } from '../../support/harness.ts';
 import { operatorCli } from '../../support/operator-cli.ts';
 
 // The operator's first hour (issue 12, point 7): help per command, readable errors, usage errors
 // for what cannot run as typed, accounts and keys listed, key ids in every answer.
-let h: Harness;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const cli = (...args: string[]) => operatorCli(h.config.db.url, args);
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { api, jobWhen, useHarness } from '../../support/harness.ts';
 import { spawnApi, spawnWorker, stopProcess } from '../../support/processes.ts';
 import type { ChildProcess } from 'node:child_process';
 
@@ -14,7 +14,6 @@ import type { ChildProcess } from 'node:child_process';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const out = path.join(root, 'test-output', `dist-${process.pid}`);
-let h: Harness;
 const children: ChildProcess[] = [];
 
 function filesUnder(dir: string): string[] {
@@ -37,11 +36,10 @@ beforeAll(async () => {
     { cwd: root },
   );
   await run(process.execPath, [path.join(root, 'scripts/build-dist.mjs'), out], { cwd: root });
-  h = await startHarness();
 }, 600_000);
+const h = useHarness();
 afterAll(async () => {
   for (const c of children) await stopProcess(c, 'SIGKILL');
-  await h?.close();
   rmSync(out, { recursive: true, force: true });
 });
 

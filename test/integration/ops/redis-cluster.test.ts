@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { limitKeys } from '../../../src/data/limits.store.ts';
 import { monthStamp } from '../../../src/domain/limits/calendar.ts';
 import { queueNames } from '../../../src/queue/catalog.ts';
@@ -6,48 +6,41 @@ import { queuePrefixOf } from '../../../src/queue/redis.ts';
 import { createLogger } from '../../../src/lib/logger.ts';
 import { ProviderPacer } from '../../../src/validation/pacing.ts';
 import { startMailWorld } from '../../support/mail-world.ts';
-import { api, csvForm, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
-import { startRedisCluster, type RedisClusterUnderTest } from '../../support/redis-cluster.ts';
-import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { api, csvForm, jobWhen, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
+import { startRedisCluster } from '../../support/redis-cluster.ts';
+import { startReceiver } from '../../support/webhook-receiver.ts';
 import { expectError } from '../limits/helpers.ts';
 import { FAST_WEBHOOKS, verifyWith } from '../webhooks/helpers.ts';
 
 // The whole service on a 3-master Redis Cluster of the test's own (REDIS_CLUSTER_NODES): the
 // API's queues, the workers, the limit counters and the engine's shared keys. A key layout that
 // put two keys of one script or MULTI in different slots would fail here with CROSSSLOT.
-let cluster: RedisClusterUnderTest;
-let mail: Awaited<ReturnType<typeof startMailWorld>>;
-let h: Harness;
-let receiver: Receiver;
 
-beforeAll(async () => {
-  cluster = await startRedisCluster(3);
-  mail = await startMailWorld(
-    [
-      { host: '127.0.0.151', behaviour: { knownUsers: ['alice', 'bob'] } },
-      { host: '127.0.0.152', behaviour: { acceptAll: true } },
-    ],
-    { 'good.test': '127.0.0.151', 'catch.test': '127.0.0.152' },
-    { 'gone.test': { nxdomain: true } },
-  );
-  receiver = await startReceiver();
-  h = await startHarness(
-    {
-      ...mail.env,
-      ...FAST_WEBHOOKS,
-      SMTP_TIMEOUT_MS: '5000',
-      CHUNK_SIZE: '3',
-      REDIS_CLUSTER_NODES: cluster.nodes,
-    },
-    { workers: true },
-  );
-}, 120_000);
-afterAll(async () => {
-  await h?.close();
-  await receiver?.close();
-  await mail?.close();
-  await cluster?.close();
-});
+const cluster = useResource(() => startRedisCluster(3), { timeout: 120_000 });
+const mail = useResource(
+  () =>
+    startMailWorld(
+      [
+        { host: '127.0.0.151', behaviour: { knownUsers: ['alice', 'bob'] } },
+        { host: '127.0.0.152', behaviour: { acceptAll: true } },
+      ],
+      { 'good.test': '127.0.0.151', 'catch.test': '127.0.0.152' },
+      { 'gone.test': { nxdomain: true } },
+    ),
+  { timeout: 120_000 },
+);
+const receiver = useResource(() => startReceiver(), { timeout: 120_000 });
+const h = useHarness(
+  () => ({
+    ...mail.env,
+    ...FAST_WEBHOOKS,
+    SMTP_TIMEOUT_MS: '5000',
+    CHUNK_SIZE: '3',
+    REDIS_CLUSTER_NODES: cluster.nodes,
+  }),
+  { workers: true, timeout: 120_000 },
+);
 
 /** Every key of the cluster, by the port of the master that holds it. */
 async function keysByMaster(): Promise<Map<number, string[]>> {

@@ -1,20 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../support/harness.ts';
+import { useHarness } from '../../support/harness.ts';
 import { spawnApi, stopProcess } from '../../support/processes.ts';
 
 // Two real API processes against one Redis: the per-minute limit of a key is one limit.
-let h: Harness;
 const apis: { url: string; child: ChildProcess }[] = [];
 
+const h = useHarness();
 beforeAll(async () => {
-  h = await startHarness();
   const env = h.processEnv();
   apis.push(...(await Promise.all([spawnApi(env), spawnApi(env)])));
 });
 afterAll(async () => {
   for (const a of apis) await stopProcess(a.child);
-  await h?.close();
 });
 
 describe('the per-minute limit across API processes', () => {

@@ -1,23 +1,21 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { api, jobWhen, useHarness } from '../../support/harness.ts';
 import { freePort, spawnWorker, stopProcess } from '../../support/processes.ts';
 import { sumOf } from '../../support/prom-text.ts';
 
 // A worker process on its own (`npm run start:worker`) serves its own /metrics.
-let h: Harness;
 let worker: ChildProcess | undefined;
 let metricsUrl: string;
 
+const h = useHarness();
 beforeAll(async () => {
-  h = await startHarness();
   const port = await freePort();
   metricsUrl = `http://127.0.0.1:${port}`;
   worker = spawnWorker(h.processEnv({ WORKER_METRICS_PORT: String(port) }));
 });
 afterAll(async () => {
   if (worker) await stopProcess(worker, 'SIGKILL');
-  await h?.close();
 });
 
 const scrape = async () => {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import Papa from 'papaparse';
-import { api, csvForm, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { api, csvForm, jobWhen, useHarness } from '../../support/harness.ts';
 
 // Issue 12 point 3: results.csv as a spreadsheet user needs it. Checked on the bytes.
 
-let h: Harness;
 let call: ReturnType<typeof api>;
 let jobId: string;
 
@@ -19,12 +18,7 @@ const upload = [
   'Ann;catchall@example.com;Cork',
 ].join('\r\n');
 
-beforeAll(async () => {
-  h = await startHarness({}, { workers: true });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({}, { workers: true });
 
 /** The download's bytes as they arrive (`api` decodes text, which would drop a BOM). */
 async function download(query: string): Promise<{ status: number; bytes: Buffer }> {

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureDemoAccount } from '../../../src/domain/accounts/demo-account.ts';
-import { api, csvForm, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { api, csvForm, jobWhen, useHarness } from '../../support/harness.ts';
 import { dropCounters, expectError } from '../limits/helpers.ts';
 
 // Issue 12 point 1: a new user's first realistic upload with the printed test key.
 
-let h: Harness;
-beforeAll(async () => {
-  // The defaults of a fresh install: TEST_DAILY_LIMIT 100, DEMO_TEST_DAILY_LIMIT 100000.
-  h = await startHarness(
-    { TEST_DAILY_LIMIT: '100', DEMO_TEST_DAILY_LIMIT: '100000' },
-    { workers: true },
-  );
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-});
+// The defaults of a fresh install: TEST_DAILY_LIMIT 100, DEMO_TEST_DAILY_LIMIT 100000.
+const h = useHarness(
+  { TEST_DAILY_LIMIT: '100', DEMO_TEST_DAILY_LIMIT: '100000' },
+  { workers: true, beforeClose: dropCounters },
+);
 
 /** A list as people export it: a name, a company, the address; `n` distinct rows. */
 function realList(n: number): string {

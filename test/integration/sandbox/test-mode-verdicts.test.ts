@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, csvForm, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, csvForm, jobWhen, useHarness } from '../../support/harness.ts';
 
 // Issue 12 point 2: with the test key, a CSV can show every verdict and reason of API.md, and the
 // real disposable / role / free lists apply to the other addresses.
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({}, { workers: true });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({}, { workers: true });
 
 // [address, status, reason]: the table of README "Test mode".
 const rows: [string, string, string][] = [

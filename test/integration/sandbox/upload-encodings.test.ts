@@ -1,21 +1,17 @@
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, csvForm, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, csvForm, jobWhen, useHarness } from '../../support/harness.ts';
 
 // Issue 12 point 4: files as Excel saves them, uploaded with the test key, read back as bytes.
 
-let h: Harness;
 let call: ReturnType<typeof api>;
 let key: string;
+const h = useHarness({}, { workers: true });
 beforeAll(async () => {
-  h = await startHarness({}, { workers: true });
   const acct = await h.account('business', 0);
   key = acct.test;
   call = api(h.url, key);
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 async function downloadBytes(jobId: string, query = ''): Promise<Buffer> {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ApiError,
   AuthenticationError,
@@ -18,35 +18,28 @@ import {
   ValidationTimeoutError,
 } from '../../../sdk/src/index.ts';
 import type { Verifier } from '../../../src/validation/types.ts';
-import { startDnsServer, type DnsServer } from '../../support/dns-server.ts';
-import { startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { startDnsServer } from '../../support/dns-server.ts';
+import { startHarness, useHarness, useAccount } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { closedPort } from '../../support/ports.ts';
 import { dropCounters, newKey } from '../limits/helpers.ts';
 
 // Every error class of the SDK, each produced by a real answer of the real service (the
 // in-process app on port 0, real Postgres and Redis), or by a real socket for "no answer".
 
-let h: Harness;
-let dns: DnsServer;
-let acct: TestAccount;
-
-beforeAll(async () => {
-  // A DNS server that never answers: a live validation hangs until VALIDATION_DEADLINE_MS.
-  dns = await startDnsServer({ 'slow.test': { timeout: true } });
-  h = await startHarness({
+// A DNS server that never answers: a live validation hangs until VALIDATION_DEADLINE_MS.
+const dns = useResource(() => startDnsServer({ 'slow.test': { timeout: true } }));
+const h = useHarness(
+  () => ({
     DNS_SERVERS: dns.address,
     DNS_TIMEOUT_MS: '20000',
     VALIDATION_DEADLINE_MS: '400',
     TEST_DAILY_LIMIT: '3',
     MAX_EMAILS_PER_JOB: '5',
-  });
-  acct = await h.account('business', 100);
-});
-afterAll(async () => {
-  if (h) await dropCounters(h);
-  await h?.close();
-  await dns?.close();
-});
+  }),
+  { beforeClose: dropCounters },
+);
+const acct = useAccount(h, 'business', 100);
 
 const sdk = (
   apiKey: string,

@@ -1,31 +1,20 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { Mailsift, WebhookVerificationError, type Job } from '../../../sdk/src/index.ts';
-import {
-  api,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, startHarness, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 import { startReceiver } from '../../support/webhook-receiver.ts';
 import { FAST_WEBHOOKS } from '../webhooks/helpers.ts';
 
 // The SDK's job routes against the real service with real workers: every page of results,
 // the download stream, wait's progress and its abort signal, webhook verification.
 
-let h: Harness;
-let acct: TestAccount;
 let client: Mailsift;
 
+const h = useHarness({ ...FAST_WEBHOOKS, CHUNK_SIZE: '5' }, { workers: true });
+const acct = useAccount(h, 'business', 1000);
 beforeAll(async () => {
-  h = await startHarness({ ...FAST_WEBHOOKS, CHUNK_SIZE: '5' }, { workers: true });
-  acct = await h.account('business', 1000);
   client = new Mailsift({ apiKey: acct.test, baseUrl: h.url });
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 const verdicts = ['deliverable', 'undeliverable', 'risky', 'unknown'];

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../support/harness.ts';
+import { useHarness } from '../../support/harness.ts';
 
 // `npm pack` in sdk/ gives a tarball that installs into an empty project (offline: it has no
 // dependencies), imports as ESM, type-checks without @types/node, and talks to the real service.
@@ -12,15 +12,13 @@ import { startHarness, type Harness } from '../../support/harness.ts';
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../../..');
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-let h: Harness;
 let dir: string;
 
+const h = useHarness();
 beforeAll(async () => {
-  h = await startHarness();
   dir = mkdtempSync(path.join(os.tmpdir(), 'mailsift-sdk-pack-'));
 });
 afterAll(async () => {
-  await h?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,13 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   InsufficientCreditsError,
   Mailsift,
   NetworkError,
   type RetryInfo,
 } from '../../../sdk/src/index.ts';
-import { startHarness, type Harness } from '../../support/harness.ts';
+import { useHarness } from '../../support/harness.ts';
 import { dropCounters } from '../limits/helpers.ts';
 
 interface Seen {
@@ -162,14 +162,7 @@ describe('retries against a real HTTP server', () => {
 });
 
 describe('job creation is retried only with an Idempotency-Key', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    if (h) await dropCounters(h);
-    await h?.close();
-  });
+  const h = useHarness({}, { beforeClose: dropCounters });
 
   /**
    * A proxy in front of the real service that lets the n-th request through and then cuts the

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import type * as Sdk from '../../../sdk/src/index.ts';
 import { renderSdkTypes, SDK_TYPES_FILE } from '../../../scripts/sdk-types.ts';
@@ -17,7 +17,7 @@ import type {
   enrichmentSchema,
   validateResponseSchema,
 } from '../../../src/http/schemas/validate.responses.ts';
-import { startHarness, type Harness } from '../../support/harness.ts';
+import { useHarness } from '../../support/harness.ts';
 
 // The SDK's response types are generated from the OpenAPI document (sdk/src/generated/openapi.ts,
 // `npm run sdk:generate`), which is generated from the routes' zod schemas. Two checks that they
@@ -30,13 +30,7 @@ import { startHarness, type Harness } from '../../support/harness.ts';
 type Out<T extends z.ZodType> = z.output<T>;
 
 describe('the SDK types and the service cannot drift', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness();
 
   it('the committed sdk/src/generated/openapi.ts is what the served document generates', async () => {
     const res = await fetch(`${h.url}/openapi.json`);

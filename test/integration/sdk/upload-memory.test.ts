@@ -4,20 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../support/harness.ts';
+import { useHarness } from '../../support/harness.ts';
 
 // A 100,000-row file uploaded with jobs.create({ file: path }): the SDK streams it from disk, so
 // its process's live memory stays flat; the reference is the same process holding the file whole.
 
-let h: Harness;
 let dir: string;
 
+const h = useHarness({ TEST_DAILY_LIMIT: '1000000' });
 beforeAll(async () => {
-  h = await startHarness({ TEST_DAILY_LIMIT: '1000000' });
   dir = mkdtempSync(path.join(os.tmpdir(), 'mailsift-sdk-upload-'));
 });
 afterAll(async () => {
-  await h?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,11 +4,12 @@
  * split over three lines: the verdict of a live session is the row's.
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mxZones } from '../../support/dns-server.ts';
 import { fillReply, loadSmtpReplies, splitReply } from '../../support/smtp-replies.ts';
 import type { RcptHandler } from '../../support/smtp-server.ts';
-import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE } from './engine-harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 
 const FILE = fileURLToPath(
   new URL('../../unit/validation/fixtures/rcpt-replies.tsv', import.meta.url),
@@ -28,9 +29,8 @@ function answer(parts: number): RcptHandler {
   };
 }
 
-let f: EngineFixture;
-beforeAll(async () => {
-  f = await engineFixture({
+const f = useResource(() =>
+  engineFixture({
     servers: [
       { host: '127.0.0.71', behaviour: { rcpt: answer(1) } },
       { host: '127.0.0.72', behaviour: { rcpt: answer(3) } },
@@ -38,11 +38,8 @@ beforeAll(async () => {
     zones: mxZones({ 'corpus-one.test': '127.0.0.71', 'corpus-three.test': '127.0.0.72' }),
     // A loaded machine must not turn a reply into a timeout.
     smtp: { maxConnectionsPerHost: 4, timeoutMs: 15_000 },
-  });
-});
-afterAll(async () => {
-  await f.close();
-});
+  }),
+);
 
 describe.each(['corpus-one.test', 'corpus-three.test'])(
   'rcpt-replies.tsv sample at %s',

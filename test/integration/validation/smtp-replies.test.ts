@@ -2,7 +2,7 @@
  * Every row of ../shared/smtp-replies.tsv, answered by a real SMTP server to a real probe, as
  * one line and split over three lines, must give the row's status and one of its reasons.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mxZones } from '../../support/dns-server.ts';
 import {
   fillReply,
@@ -11,7 +11,8 @@ import {
   type SmtpReplyRow,
 } from '../../support/smtp-replies.ts';
 import type { RcptHandler } from '../../support/smtp-server.ts';
-import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE } from './engine-harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 
 const rows = loadSmtpReplies();
 const byLocal = new Map(rows.map((r) => [`row${r.line}`, r]));
@@ -26,9 +27,8 @@ function answer(parts: number): RcptHandler {
   };
 }
 
-let f: EngineFixture;
-beforeAll(async () => {
-  f = await engineFixture({
+const f = useResource(() =>
+  engineFixture({
     servers: [
       { host: '127.0.0.2', behaviour: { rcpt: answer(1) } },
       { host: '127.0.0.3', behaviour: { rcpt: answer(3) } },
@@ -36,11 +36,8 @@ beforeAll(async () => {
     zones: mxZones({ 'oneline.test': '127.0.0.2', 'multiline.test': '127.0.0.3' }),
     // Every row in one session (classification, not politeness: see engine-session-limits).
     smtp: { maxConnectionsPerHost: 4, maxRejectionsPerSession: 1000 },
-  });
-});
-afterAll(async () => {
-  await f.close();
-});
+  }),
+);
 
 function expectRow(
   row: SmtpReplyRow,

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { api, useAccount, useHarness } from '../../support/harness.ts';
 import { startReceiver, type Receiver, type Reply } from '../../support/webhook-receiver.ts';
 import {
   attemptsWhen,
@@ -10,9 +10,8 @@ import {
   verifyWith,
 } from './helpers.ts';
 
-let h: Harness;
-let acct: TestAccount;
-let call: ReturnType<typeof api>;
+const h = useHarness(FAST_WEBHOOKS, { workers: true });
+const acct = useAccount(h, 'business', 1000);
 const receivers: Receiver[] = [];
 
 async function receiver(script?: (n: number) => Reply) {
@@ -21,16 +20,13 @@ async function receiver(script?: (n: number) => Reply) {
   return r;
 }
 
-beforeAll(async () => {
-  h = await startHarness(FAST_WEBHOOKS, { workers: true });
-  acct = await h.account('business', 1000);
+let call: ReturnType<typeof api>;
+beforeAll(() => {
   call = api(h.url, acct.test);
 });
+
 afterEach(async () => {
   await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 describe('webhook delivery when a job ends', () => {

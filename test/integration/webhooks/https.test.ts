@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendWebhook } from '../../../src/domain/webhooks/send-webhook.ts';
-import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { api, useHarness, useAccount } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
 import { selfSignedCertificate, type Certificate } from '../../support/smtp-tls.ts';
-import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { startReceiver } from '../../support/webhook-receiver.ts';
 import { FAST_WEBHOOKS, createJobWithWebhook, verifyWith } from './helpers.ts';
 
 // https receivers with a certificate made by openssl, for `localhost` and a name that no
@@ -28,13 +29,7 @@ afterAll(() => {
 });
 
 describe('webhooks over https', () => {
-  let r: Receiver;
-  beforeAll(async () => {
-    r = await startReceiver(undefined, tls);
-  });
-  afterAll(async () => {
-    await r?.close();
-  });
+  const r = useResource(() => startReceiver(undefined, tls));
 
   it('when the host name resolves to the checked address, then TLS names the host (SNI) and an untrusted certificate fails the attempt, retryably', async () => {
     // hooks.example.test exists only in this resolver: the socket can reach 127.0.0.1 only
@@ -57,19 +52,12 @@ describe('webhooks over https', () => {
 });
 
 describe('a job’s webhook delivered over https by a worker that trusts the certificate', () => {
-  let r: Receiver;
-  let h: Harness;
-  let acct: TestAccount;
   let worker: ChildProcess | undefined;
-  beforeAll(async () => {
-    r = await startReceiver(undefined, tls);
-    h = await startHarness(FAST_WEBHOOKS);
-    acct = await h.account('business', 10);
-  });
+  const r = useResource(() => startReceiver(undefined, tls));
+  const h = useHarness(FAST_WEBHOOKS);
+  const acct = useAccount(h, 'business', 10);
   afterAll(async () => {
     if (worker) await stopProcess(worker, 'SIGKILL');
-    await h?.close();
-    await r?.close();
   });
 
   it('when the job ends, then the event arrives over TLS with SNI `localhost` and a valid signature', async () => {

@@ -7,13 +7,7 @@ import { failJob } from '../../../src/domain/jobs/settle-job.ts';
 import { SWEEP_GRACE_MS } from '../../../src/domain/webhooks/sweep-events.ts';
 import { createLogger } from '../../../src/lib/logger.ts';
 import { startWorkers } from '../../../workers/start-workers.ts';
-import {
-  api,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, useAccount, useHarness, waitFor } from '../../support/harness.ts';
 import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
 import {
   attemptsWhen,
@@ -23,8 +17,6 @@ import {
   verifyWith,
 } from './helpers.ts';
 
-let h: Harness;
-let acct: TestAccount;
 let r: Receiver;
 type WorkerSet = ReturnType<typeof startWorkers> & { close2(): Promise<void> };
 let sets: WorkerSet[] = [];
@@ -63,27 +55,26 @@ ownDb.pathname = `${ownDb.pathname}_outbox_${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   await migrate(ownDb.toString());
-  h = await startHarness({
-    ...FAST_WEBHOOKS,
-    DATABASE_URL: ownDb.toString(),
-    CHUNK_SIZE: '1',
-    WORKER_CONCURRENCY: '16',
-  });
-  acct = await h.account('business', 10);
-});
-afterEach(async () => {
-  await Promise.all(sets.map((s) => s.close2()));
-  sets = [];
-  await r?.close();
 });
 afterAll(async () => {
-  await h?.close();
   const admin = new URL(ownDb);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   await client.query(`DROP DATABASE IF EXISTS "${ownDb.pathname.slice(1)}" WITH (FORCE)`);
   await client.end();
+});
+const h = useHarness({
+  ...FAST_WEBHOOKS,
+  DATABASE_URL: ownDb.toString(),
+  CHUNK_SIZE: '1',
+  WORKER_CONCURRENCY: '16',
+});
+const acct = useAccount(h, 'business', 10);
+afterEach(async () => {
+  await Promise.all(sets.map((s) => s.close2()));
+  sets = [];
+  await r?.close();
 });
 
 describe('one webhook event per job (the outbox)', () => {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { ADMIN_TOKEN, api, startHarness, type Harness } from '../../support/harness.ts';
-import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { ADMIN_TOKEN, api, useHarness } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
+import { startReceiver } from '../../support/webhook-receiver.ts';
 import {
   attemptsWhen,
   createJobWithWebhook,
@@ -12,19 +13,11 @@ import {
   verifyWith,
 } from './helpers.ts';
 
-let h: Harness;
-let r: Receiver;
 const admin = () => api(h.url, undefined);
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-beforeAll(async () => {
-  h = await startHarness(FAST_WEBHOOKS, { workers: true });
-  r = await startReceiver();
-});
-afterAll(async () => {
-  await r?.close();
-  await h?.close();
-});
+const h = useHarness(FAST_WEBHOOKS, { workers: true });
+const r = useResource(() => startReceiver());
 
 describe('webhook secret rotation', () => {
   it('when the secret is rotated, then deliveries carry two signatures and verify with the old and the new secret', async () => {

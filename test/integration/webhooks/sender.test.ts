@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sendWebhook } from '../../../src/domain/webhooks/send-webhook.ts';
-import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { startReceiver } from '../../support/webhook-receiver.ts';
+import { useResource } from '../../support/use-resource.ts';
 
-let r: Receiver;
-beforeAll(async () => {
-  r = await startReceiver();
-});
-afterAll(async () => {
-  await r?.close();
-});
+const r = useResource(() => startReceiver());
 
 const body = Buffer.from('{"id":"evt_x"}');
 

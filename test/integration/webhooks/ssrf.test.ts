@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startHarness, type Harness, type TestAccount } from '../../support/harness.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { api, type Harness, useHarness, useAccount } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
-import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { startReceiver } from '../../support/webhook-receiver.ts';
 import { attemptsWhen, createJobWithWebhook, FAST_WEBHOOKS, settled } from './helpers.ts';
 
 // Literal IPs in every spelling; URL parsing folds the odd IPv4 ones to 127.0.0.1.
@@ -20,13 +21,7 @@ const LITERALS: [name: string, url: (port: number) => string, refusal: RegExp][]
   ['[::1]', (p) => `http://[::1]:${p}/hook`, /: loopback address$/],
 ];
 
-let r: Receiver;
-beforeAll(async () => {
-  r = await startReceiver();
-});
-afterAll(async () => {
-  await r?.close();
-});
+const r = useResource(() => startReceiver());
 
 /** The one refused attempt of a job: recorded, not retried, the event failed, nothing received. */
 async function expectRefused(
@@ -51,15 +46,8 @@ async function expectRefused(
 }
 
 describe('webhooks to private addresses (WEBHOOK_ALLOW_PRIVATE=false)', () => {
-  let h: Harness;
-  let acct: TestAccount;
-  beforeAll(async () => {
-    h = await startHarness({ ...FAST_WEBHOOKS, WEBHOOK_ALLOW_PRIVATE: 'false' }, { workers: true });
-    acct = await h.account('business', 10);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness({ ...FAST_WEBHOOKS, WEBHOOK_ALLOW_PRIVATE: 'false' }, { workers: true });
+  const acct = useAccount(h, 'business', 10);
 
   it.each(LITERALS)(
     'when a job names a webhook at %s, then it is refused at creation with 400 and nothing is stored',
@@ -85,17 +73,12 @@ describe('webhooks to private addresses (WEBHOOK_ALLOW_PRIVATE=false)', () => {
 });
 
 describe('jobs created while private webhooks were allowed, sent by a worker that refuses them', () => {
-  let h: Harness;
-  let acct: TestAccount;
   let worker: ChildProcess | undefined;
-  beforeAll(async () => {
-    // The API accepts loopback URLs; the worker (another deployment setting) does not.
-    h = await startHarness({ ...FAST_WEBHOOKS, WEBHOOK_ALLOW_PRIVATE: 'true' });
-    acct = await h.account('business', 10);
-  });
+  // The API accepts loopback URLs; the worker (another deployment setting) does not.
+  const h = useHarness({ ...FAST_WEBHOOKS, WEBHOOK_ALLOW_PRIVATE: 'true' });
+  const acct = useAccount(h, 'business', 10);
   afterAll(async () => {
     if (worker) await stopProcess(worker, 'SIGKILL');
-    await h?.close();
   });
 
   it('when the worker sends each literal spelling, then every attempt is refused at send time and the receiver gets nothing', async () => {

@@ -1,34 +1,24 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  startHarness,
-  waitFor,
-  type Harness,
-  type TestAccount,
-} from '../../support/harness.ts';
+import { api, useAccount, useHarness, waitFor } from '../../support/harness.ts';
+import { useResource } from '../../support/use-resource.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
-import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
+import { startReceiver } from '../../support/webhook-receiver.ts';
 import { FAST_WEBHOOKS, createJobWithWebhook } from './helpers.ts';
 
 // Real worker processes: the one that completed the job is SIGKILLed before it could deliver
 // the event; the next worker delivers it, exactly once.
-let h: Harness;
-let acct: TestAccount;
-let receiver: Receiver;
 let env: Record<string, string>;
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-  h = await startHarness(FAST_WEBHOOKS);
+const receiver = useResource(() => startReceiver());
+const h = useHarness(FAST_WEBHOOKS);
+const acct = useAccount(h, 'business', 10);
+beforeAll(() => {
   env = h.processEnv(FAST_WEBHOOKS);
-  acct = await h.account('business', 10);
 });
 afterAll(async () => {
   for (const c of children) await stopProcess(c, 'SIGKILL');
-  await h?.close();
-  await receiver?.close();
 });
 
 describe('a worker killed between a job’s completion and its webhook delivery', () => {

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mxZones } from '../../support/dns-server.ts';
+import { waitFor } from '../../support/harness.ts';
 import { RedisConnectionLimiter } from '../../../src/validation/connection-limit.ts';
 import { createVerifier } from '../../../src/validation/engine.ts';
 import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
@@ -54,7 +55,14 @@ describe('connection limit per MX host', () => {
       const server = fixture.servers[0]!;
       expect(server.sessions).toBe(6);
       expect(server.maxConcurrentSessions).toBe(2);
-      expect(await redis.zcard(`${fixture.keyPrefix}smtp:conn:127.0.0.2`)).toBe(0); // every lease returned
+      // Verdicts do not wait for QUIT's 221: each lease is returned when its connection closes.
+      await waitFor(
+        async () => (await redis.zcard(`${fixture!.keyPrefix}smtp:conn:127.0.0.2`)) === 0,
+        {
+          what: 'every lease returned',
+          timeoutMs: 15_000,
+        },
+      );
     } finally {
       await other.close();
       await deleteKeys(fixture.keyPrefix);

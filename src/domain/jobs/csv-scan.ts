@@ -7,7 +7,7 @@
  * right before a delimiter, a newline or the end of the text. At the first row it cannot vouch
  * for (a quote inside an unquoted field, text after a closing quote, a quote never closed) it
  * stops, and the caller hands that row and the rest to papaparse, which reads it (and reports
- * its errors with their lines) as it always did. test/unit/jobs/csv-scan.test.ts compares both
+ * its errors with their lines) as it always did. test/unit/domain/jobs/csv-scan.test.ts compares both
  * on generated files.
  */
 

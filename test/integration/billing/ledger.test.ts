@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { api, waitFor, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { admin, dropCounters } from '../limits/helpers.ts';
+import { admin, dropCounters } from '../../support/limits.ts';
 
 const dns = useResource(() =>
   startDnsServer({

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { api, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { dropCounters, expectError, stateOf } from '../limits/helpers.ts';
+import { dropCounters, expectError, stateOf } from '../../support/limits.ts';
 
 // A synchronous validation whose refund itself fails (a database blip). The failure is real:
 // Postgres refuses the refund's statement, by a trigger on credit_ledger that concerns one test

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { api, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { dropCounters, stateOf } from '../limits/helpers.ts';
+import { dropCounters, stateOf } from '../../support/limits.ts';
 
 // Live keys resolve for real, against this server only: gone.test does not exist.
 const dns = useResource(() =>

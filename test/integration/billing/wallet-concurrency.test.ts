@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { api, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { dropCounters } from '../limits/helpers.ts';
+import { dropCounters } from '../../support/limits.ts';
 
 const dns = useResource(() => startDnsServer(mxZones({ 'example.com': '127.0.0.2' })));
 const h = useHarness(() => ({ DNS_SERVERS: dns.address }), { beforeClose: dropCounters });

@@ -7,8 +7,8 @@ import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api, startHarness, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 import { closedPort } from '../../support/ports.ts';
-import { dropCounters } from '../limits/helpers.ts';
-import { BIN, ROOT, runCli, startCli } from './run-cli.ts';
+import { dropCounters } from '../../support/limits.ts';
+import { BIN, ROOT, runCli, startCli } from '../../support/run-cli.ts';
 
 // The real `mailsift` command, spawned against the running service (the in-process app with
 // real workers; test keys give deterministic verdicts).

@@ -9,7 +9,7 @@ import {
   useHarness,
   useAccount,
 } from '../../support/harness.ts';
-import { dropCounters } from '../limits/helpers.ts';
+import { dropCounters } from '../../support/limits.ts';
 
 const h = useHarness({}, { workers: true });
 const acct = useAccount(h, 'business', 1000);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { ADMIN_TOKEN, api, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { dropCounters, expectError, stateOf } from './helpers.ts';
+import { dropCounters, expectError, stateOf } from '../../support/limits.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };

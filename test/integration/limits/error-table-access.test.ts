@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { api, startHarness, useHarness, useAccount } from '../../support/harness.ts';
-import { admin, dropCounters, expectError, newKey, refused } from './helpers.ts';
+import { admin, dropCounters, expectError, newKey, refused } from '../../support/limits.ts';
 
 // API.md's error table, the rows about the caller (401, 402, 403): status, code, details, the
 // envelope, and that a refused request charged and stored nothing. error-table-input.test.ts

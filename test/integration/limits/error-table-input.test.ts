@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { api, csvForm, useHarness, useAccount } from '../../support/harness.ts';
-import { dropCounters, expectError, refused, stateOf } from './helpers.ts';
+import { dropCounters, expectError, refused, stateOf } from '../../support/limits.ts';
 
 // API.md's error table, the rows about the request itself (400, 404, 409, 413, 415): status,
 // code, details, the envelope, and that a refused request charged and stored nothing.

@@ -6,7 +6,7 @@ import { monthStamp } from '../../../src/domain/limits/calendar.ts';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { api, csvForm, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { dropCounters, expectError, stateOf } from './helpers.ts';
+import { dropCounters, expectError, stateOf } from '../../support/limits.ts';
 
 // Live keys resolve for real: a local DNS server keeps sync validation off the network.
 const dns = useResource(() => startDnsServer(mxZones({ 'example.com': '127.0.0.2' })));

@@ -4,7 +4,7 @@ import type { Verifier } from '../../../src/validation/types.ts';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { api, startHarness, type Harness, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { dropCounters, expectError, stateOf } from './helpers.ts';
+import { dropCounters, expectError, stateOf } from '../../support/limits.ts';
 
 /** A port nothing listens on: bound once by us, then released. */
 async function closedPort(): Promise<number> {

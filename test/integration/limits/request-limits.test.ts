@@ -5,7 +5,7 @@ import { dayStamp } from '../../../src/domain/limits/calendar.ts';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
 import { api, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
-import { dropCounters, expectError, stateOf } from './helpers.ts';
+import { dropCounters, expectError, stateOf } from '../../support/limits.ts';
 
 // Two API processes (two apps, each with its own Redis connection and Postgres pool) sharing
 // one deployment prefix, so they share one set of limits, as separate servers would.

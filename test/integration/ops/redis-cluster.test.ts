@@ -10,8 +10,8 @@ import { api, csvForm, jobWhen, useHarness } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
 import { startRedisCluster } from '../../support/redis-cluster.ts';
 import { startReceiver } from '../../support/webhook-receiver.ts';
-import { expectError } from '../limits/helpers.ts';
-import { FAST_WEBHOOKS, verifyWith } from '../webhooks/helpers.ts';
+import { expectError } from '../../support/limits.ts';
+import { FAST_WEBHOOKS, verifyWith } from '../../support/webhooks.ts';
 
 // The whole service on a 3-master Redis Cluster of the test's own (REDIS_CLUSTER_NODES): the
 // API's queues, the workers, the limit counters and the engine's shared keys. A key layout that

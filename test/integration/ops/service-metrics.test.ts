@@ -13,7 +13,7 @@ import {
 import { startMailWorld } from '../../support/mail-world.ts';
 import { metricFamilies, parseSamples, sumOf } from '../../support/prom-text.ts';
 import { startReceiver, type Receiver } from '../../support/webhook-receiver.ts';
-import { FAST_WEBHOOKS } from '../webhooks/helpers.ts';
+import { FAST_WEBHOOKS } from '../../support/webhooks.ts';
 import { promqlMetricNames } from '../../support/promql-names.ts';
 
 // Real work through the whole service (a live job probed over real SMTP and DNS on loopback, its

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ensureDemoAccount } from '../../../src/domain/accounts/demo-account.ts';
 import { api, csvForm, jobWhen, useHarness } from '../../support/harness.ts';
-import { dropCounters, expectError } from '../limits/helpers.ts';
+import { dropCounters, expectError } from '../../support/limits.ts';
 
 // Issue 12 point 1: a new user's first realistic upload with the printed test key.
 

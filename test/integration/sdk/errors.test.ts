@@ -22,7 +22,7 @@ import { startDnsServer } from '../../support/dns-server.ts';
 import { startHarness, useHarness, useAccount } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
 import { closedPort } from '../../support/ports.ts';
-import { dropCounters, newKey } from '../limits/helpers.ts';
+import { dropCounters, newKey } from '../../support/limits.ts';
 
 // Every error class of the SDK, each produced by a real answer of the real service (the
 // in-process app on port 0, real Postgres and Redis), or by a real socket for "no answer".

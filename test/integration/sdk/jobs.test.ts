@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { Mailsift, WebhookVerificationError, type Job } from '../../../sdk/src/index.ts';
 import { api, startHarness, waitFor, useHarness, useAccount } from '../../support/harness.ts';
 import { startReceiver } from '../../support/webhook-receiver.ts';
-import { FAST_WEBHOOKS } from '../webhooks/helpers.ts';
+import { FAST_WEBHOOKS } from '../../support/webhooks.ts';
 
 // The SDK's job routes against the real service with real workers: every page of results,
 // the download stream, wait's progress and its abort signal, webhook verification.

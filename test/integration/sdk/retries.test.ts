@@ -8,7 +8,7 @@ import {
   type RetryInfo,
 } from '../../../sdk/src/index.ts';
 import { useHarness } from '../../support/harness.ts';
-import { dropCounters } from '../limits/helpers.ts';
+import { dropCounters } from '../../support/limits.ts';
 
 interface Seen {
   at: number;

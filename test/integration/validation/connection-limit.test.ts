@@ -10,7 +10,7 @@ import { mxZones } from '../../support/dns-server.ts';
 import { waitFor } from '../../support/harness.ts';
 import { RedisConnectionLimiter } from '../../../src/validation/connection-limit.ts';
 import { createVerifier } from '../../../src/validation/engine.ts';
-import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE, type EngineFixture } from '../../support/engine-harness.ts';
 
 let redis: Redis;
 let fixture: EngineFixture | null = null;

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
 import { DnsResolver } from '../../../src/validation/dns.ts';
-import { engineFixture, LIVE, QUICK, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE, QUICK, type EngineFixture } from '../../support/engine-harness.ts';
 
 let fixture: EngineFixture | null = null;
 let dns: DnsServer | null = null;

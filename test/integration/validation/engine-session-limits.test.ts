@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mxZones } from '../../support/dns-server.ts';
-import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE, type EngineFixture } from '../../support/engine-harness.ts';
 
 let fixture: EngineFixture | null = null;
 afterEach(async () => {

@@ -11,7 +11,7 @@ import {
   QUICK,
   type EngineFixture,
   type FixtureOptions,
-} from './engine-harness.ts';
+} from '../../support/engine-harness.ts';
 
 let fixture: EngineFixture | null = null;
 afterEach(async () => {

@@ -12,7 +12,7 @@ import { waitFor } from '../../support/harness.ts';
 import { createVerifier } from '../../../src/validation/engine.ts';
 import { ProviderPacer } from '../../../src/validation/pacing.ts';
 import type { Verifier } from '../../../src/validation/types.ts';
-import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE, type EngineFixture } from '../../support/engine-harness.ts';
 
 const CATCH_ALL_PROBE = /^x[0-9a-f]{12}@/;
 const logger = pino({ level: 'silent' });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { mxZones } from '../../support/dns-server.ts';
 import { fillReply, loadSmtpReplies, splitReply } from '../../support/smtp-replies.ts';
 import type { RcptHandler } from '../../support/smtp-server.ts';
-import { engineFixture, LIVE } from './engine-harness.ts';
+import { engineFixture, LIVE } from '../../support/engine-harness.ts';
 import { useResource } from '../../support/use-resource.ts';
 
 const FILE = fileURLToPath(

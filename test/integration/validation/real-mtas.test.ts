@@ -18,7 +18,12 @@ import {
   type MtaHandle,
 } from '../../support/mta.ts';
 import { findFreePort } from '../../support/smtp-server.ts';
-import { engineFixture, LIVE, type EngineFixture, type FixtureOptions } from './engine-harness.ts';
+import {
+  engineFixture,
+  LIVE,
+  type EngineFixture,
+  type FixtureOptions,
+} from '../../support/engine-harness.ts';
 
 const HOSTS = {
   postfix: '127.0.0.231',

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
 import { ADMIN_TOKEN, api, jobWhen, startHarness, type Harness } from '../../support/harness.ts';
-import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE, type EngineFixture } from '../../support/engine-harness.ts';
 
 // Resolver canaries (src/validation/resolver-health.ts): the "well-known domains" are served by
 // the test DNS server, named through DNS_CANARY_DOMAINS like an operator would.

@@ -11,7 +11,7 @@ import {
   type SmtpReplyRow,
 } from '../../support/smtp-replies.ts';
 import type { RcptHandler } from '../../support/smtp-server.ts';
-import { engineFixture, LIVE } from './engine-harness.ts';
+import { engineFixture, LIVE } from '../../support/engine-harness.ts';
 import { useResource } from '../../support/use-resource.ts';
 
 const rows = loadSmtpReplies();

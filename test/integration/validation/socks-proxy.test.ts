@@ -9,7 +9,7 @@ import {
 } from '../../support/socks-server.ts';
 import { findFreePort } from '../../support/smtp-server.ts';
 import { parseProxies, parseRoutes } from '../../../src/validation/network-config.ts';
-import { engineFixture, LIVE, type EngineFixture } from './engine-harness.ts';
+import { engineFixture, LIVE, type EngineFixture } from '../../support/engine-harness.ts';
 
 // SOCKS5 probing through a real SOCKS server no one here wrote: Debian's dante-server, one
 // private instance per test on loopback (.ci/services/dante.sh installs it).

@@ -8,7 +8,7 @@ import {
   FAST_WEBHOOKS,
   settled,
   verifyWith,
-} from './helpers.ts';
+} from '../../support/webhooks.ts';
 
 const h = useHarness(FAST_WEBHOOKS, { workers: true });
 const acct = useAccount(h, 'business', 1000);

@@ -9,7 +9,7 @@ import { useResource } from '../../support/use-resource.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
 import { selfSignedCertificate, type Certificate } from '../../support/smtp-tls.ts';
 import { startReceiver } from '../../support/webhook-receiver.ts';
-import { FAST_WEBHOOKS, createJobWithWebhook, verifyWith } from './helpers.ts';
+import { FAST_WEBHOOKS, createJobWithWebhook, verifyWith } from '../../support/webhooks.ts';
 
 // https receivers with a certificate made by openssl, for `localhost` and a name that no
 // resolver knows. The connection goes to the checked address; TLS names the host.

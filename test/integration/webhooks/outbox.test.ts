@@ -15,7 +15,7 @@ import {
   delivered,
   FAST_WEBHOOKS,
   verifyWith,
-} from './helpers.ts';
+} from '../../support/webhooks.ts';
 
 let r: Receiver;
 type WorkerSet = ReturnType<typeof startWorkers> & { close2(): Promise<void> };

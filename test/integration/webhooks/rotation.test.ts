@@ -11,7 +11,7 @@ import {
   delivered,
   FAST_WEBHOOKS,
   verifyWith,
-} from './helpers.ts';
+} from '../../support/webhooks.ts';
 
 const admin = () => api(h.url, undefined);
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -4,7 +4,12 @@ import { api, type Harness, useHarness, useAccount } from '../../support/harness
 import { useResource } from '../../support/use-resource.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
 import { startReceiver } from '../../support/webhook-receiver.ts';
-import { attemptsWhen, createJobWithWebhook, FAST_WEBHOOKS, settled } from './helpers.ts';
+import {
+  attemptsWhen,
+  createJobWithWebhook,
+  FAST_WEBHOOKS,
+  settled,
+} from '../../support/webhooks.ts';
 
 // Literal IPs in every spelling; URL parsing folds the odd IPv4 ones to 127.0.0.1.
 const LITERALS: [name: string, url: (port: number) => string, refusal: RegExp][] = [

@@ -4,7 +4,7 @@ import { api, useAccount, useHarness, waitFor } from '../../support/harness.ts';
 import { useResource } from '../../support/use-resource.ts';
 import { spawnWorker, stopProcess } from '../../support/processes.ts';
 import { startReceiver } from '../../support/webhook-receiver.ts';
-import { FAST_WEBHOOKS, createJobWithWebhook } from './helpers.ts';
+import { FAST_WEBHOOKS, createJobWithWebhook } from '../../support/webhooks.ts';
 
 // Real worker processes: the one that completed the job is SIGKILLed before it could deliver
 // the event; the next worker delivers it, exactly once.

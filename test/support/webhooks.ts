@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { api, waitFor } from '../../support/harness.ts';
-import type { ReceivedRequest } from '../../support/webhook-receiver.ts';
+import { api, waitFor } from './harness.ts';
+import type { ReceivedRequest } from './webhook-receiver.ts';
 
 /** Fast retries so a schedule of several attempts runs in a second or two. */
 export const FAST_WEBHOOKS = {

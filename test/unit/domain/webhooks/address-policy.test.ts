@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { literalIpOf, refusalOf } from '../../../src/domain/webhooks/address-policy.ts';
+import { literalIpOf, refusalOf } from '../../../../src/domain/webhooks/address-policy.ts';
 import {
   DestinationRefusedError,
   resolveDestination,
-} from '../../../src/domain/webhooks/destination.ts';
+} from '../../../../src/domain/webhooks/destination.ts';
 
 /** The send-time path for a literal: WHATWG URL parsing, then the classifier. */
 const refusalOfUrl = (raw: string) => {

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Fingerprints } from '../../../src/domain/jobs/fingerprints.ts';
-import { detectDelimiter } from '../../../src/domain/jobs/csv-layout.ts';
-import { openCsv } from '../../../src/domain/jobs/csv-reader.ts';
-import { RowCounter, RowNumberer } from '../../../src/domain/jobs/job-input.ts';
+import { Fingerprints } from '../../../../src/domain/jobs/fingerprints.ts';
+import { detectDelimiter } from '../../../../src/domain/jobs/csv-layout.ts';
+import { openCsv } from '../../../../src/domain/jobs/csv-reader.ts';
+import { RowCounter, RowNumberer } from '../../../../src/domain/jobs/job-input.ts';
 
 const bytes = (s: string | Buffer) => Readable.from([Buffer.from(s)]);
 

@@ -5,14 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { startDnsServer, type DnsServer, type DnsZones } from '../../support/dns-server.ts';
-import {
-  startSmtpServers,
-  type SmtpServerHandle,
-  type SmtpServerSpec,
-} from '../../support/smtp-server.ts';
-import { createVerifier, type EngineConfig } from '../../../src/validation/engine.ts';
-import type { Verifier, VerifyOptions } from '../../../src/validation/types.ts';
+import { startDnsServer, type DnsServer, type DnsZones } from './dns-server.ts';
+import { startSmtpServers, type SmtpServerHandle, type SmtpServerSpec } from './smtp-server.ts';
+import { createVerifier, type EngineConfig } from '../../src/validation/engine.ts';
+import type { Verifier, VerifyOptions } from '../../src/validation/types.ts';
 
 export const LIVE: VerifyOptions = { mode: 'live', smtp: true, quickMode: false };
 export const QUICK: VerifyOptions = { mode: 'live', smtp: true, quickMode: true };

@@ -5,7 +5,7 @@ import {
   ROTATION_WINDOW_MS,
   signingSecrets,
   webhookHeaders,
-} from '../../../src/domain/webhooks/signature.ts';
+} from '../../../../src/domain/webhooks/signature.ts';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const body = Buffer.from(

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { openCsv } from '../../../src/domain/jobs/csv-reader.ts';
-import { toUtf8 } from '../../../src/domain/jobs/text-encoding.ts';
+import { openCsv } from '../../../../src/domain/jobs/csv-reader.ts';
+import { toUtf8 } from '../../../../src/domain/jobs/text-encoding.ts';
 
 /** The bytes cut into pieces of `size`, as an upload arrives. */
 function pieces(bytes: Buffer, size: number): Readable {

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { plans } from '../../../src/domain/billing/plans.ts';
+import { plans } from '../../../../src/domain/billing/plans.ts';
 import {
   dailyLimitError,
   monthlyQuotaError,
   quotaStop,
   testAllowanceTooSmallError,
-} from '../../../src/domain/billing/quota.ts';
-import { smtpFor } from '../../../src/domain/billing/features.ts';
+} from '../../../../src/domain/billing/quota.ts';
+import { smtpFor } from '../../../../src/domain/billing/features.ts';
 import {
   dayStamp,
   monthStamp,
   nextMidnightUtc,
   nextMonthUtc,
-} from '../../../src/domain/limits/calendar.ts';
+} from '../../../../src/domain/limits/calendar.ts';
 
 const now = new Date('2026-03-15T23:59:30.000Z');
 

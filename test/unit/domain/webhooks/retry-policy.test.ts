@@ -4,8 +4,8 @@ import {
   decideAfterAttempt,
   MAX_DELAY_MS,
   parseRetryAfter,
-} from '../../../src/domain/webhooks/retry-policy.ts';
-import type { SendOutcome } from '../../../src/domain/webhooks/send-webhook.ts';
+} from '../../../../src/domain/webhooks/retry-policy.ts';
+import type { SendOutcome } from '../../../../src/domain/webhooks/send-webhook.ts';
 
 const middle = () => 0.5; // no jitter
 const now = new Date('2026-03-01T12:00:00Z');

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { openCsv, openCsvEmails } from '../../../src/domain/jobs/csv-reader.ts';
+import { openCsv, openCsvEmails } from '../../../../src/domain/jobs/csv-reader.ts';
 
 /** A small seeded generator, so a failure names a case that can be replayed. */
 function rng(seed: number) {

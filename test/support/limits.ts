@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { loadConfig } from '../../../src/config/env.ts';
-import { limitKeys } from '../../../src/data/limits.store.ts';
-import { dayStamp, monthStamp } from '../../../src/domain/limits/calendar.ts';
-import { api, ADMIN_TOKEN, type Harness } from '../../support/harness.ts';
+import { loadConfig } from '../../src/config/env.ts';
+import { limitKeys } from '../../src/data/limits.store.ts';
+import { dayStamp, monthStamp } from '../../src/domain/limits/calendar.ts';
+import { api, ADMIN_TOKEN, type Harness } from './harness.ts';
 
 type Reply = Awaited<ReturnType<ReturnType<typeof api>>>;
 

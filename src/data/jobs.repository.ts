@@ -1,7 +1,7 @@
 import type { Job } from '../generated/prisma/client.ts';
-import type { Db } from './db.ts';
+import type { Database, Db } from './db.ts';
 import { unpackChecks, unpackFields } from './stored-forms.ts';
-import { clientOf, type Sql } from './transaction.ts';
+import { clientOf, withTransaction, type Sql } from './transaction.ts';
 
 /**
  * The shape of every job id (`newId('job')`: `job_` and 24 base62 characters). Anything else
@@ -84,6 +84,11 @@ export interface ResultRow {
 /**
  * One page of a job's rows in input order, each with the result of its first occurrence.
  * `onlyDone` leaves out rows without a result yet (the JSON listing is partial while running).
+ *
+ * The result is a LATERAL lookup (`OFFSET 0` keeps it one): for a job the statistics do not know
+ * yet (bulk-loaded, not analysed: "1 row"), a plain join was planned as a nested loop whose inner
+ * side read every result of the job for each row of the page (issue 13). This is one primary-key
+ * lookup per row, whatever the statistics say.
  */
 export async function pageResults(
   db: Db,
@@ -95,7 +100,9 @@ export async function pageResults(
     SELECT j.idx, j.email, j.normalized, j.fields, j.duplicate_of,
            r.status, r.reason, r.did_you_mean, r.checks, r.duration_ms
       FROM job_rows j
-      LEFT JOIN results r ON r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx)
+      LEFT JOIN LATERAL (
+        SELECT r.status, r.reason, r.did_you_mean, r.checks, r.duration_ms FROM results r
+         WHERE r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx) OFFSET 0) r ON true
      WHERE j.job_id = ${jobId} AND j.idx > ${o.afterIdx}
        AND (${statuses}::text[] IS NULL OR r.status = ANY(${statuses}::text[]))
        AND (NOT ${o.onlyDone} OR r.status IS NOT NULL)
@@ -108,15 +115,28 @@ export async function pageResults(
   }));
 }
 
-/** Rows per (status, reason) so far, each duplicate counted with its first occurrence's verdict. */
-export async function countReasons(db: Db, jobId: string) {
-  return db.$queryRaw<{ status: string; reason: string; count: number }[]>`
-    SELECT r.status, r.reason, count(*)::int AS count
-      FROM job_rows j
-      JOIN results r ON r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx)
-     WHERE j.job_id = ${jobId}
-     GROUP BY r.status, r.reason
-     ORDER BY r.status, count DESC, r.reason`;
+/**
+ * Rows per (status, reason) so far, each duplicate counted with its first occurrence's verdict.
+ *
+ * A whole-job aggregate: a hash join is always the right plan, and nested loops are turned off
+ * for it, because for a job the statistics do not know yet ("1 row") the planner chose one whose
+ * inner side read every result of the job for each of its rows (1M × 1M; issue 13).
+ */
+export async function countReasons(db: Database, jobId: string) {
+  return withTransaction(db, async (tx) => {
+    const client = clientOf(tx);
+    await client.query('SET LOCAL enable_nestloop = off');
+    const { rows } = await client.query<{ status: string; reason: string; count: number }>(
+      `SELECT r.status, r.reason, count(*)::int AS count
+         FROM job_rows j
+         JOIN results r ON r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx)
+        WHERE j.job_id = $1
+        GROUP BY r.status, r.reason
+        ORDER BY r.status, count DESC, r.reason`,
+      [jobId],
+    );
+    return rows;
+  });
 }
 
 /** Adds warnings to a job, each code once (a re-run chunk adds nothing new). */

@@ -64,12 +64,18 @@ export async function isJobDone(sql: Sql, jobId: string): Promise<boolean> {
 /**
  * Credits a job has earned so far: unique addresses of valid syntax whose verdict is not
  * `unknown` (duplicates and invalid syntax were never reserved).
+ *
+ * Written without a join: for a job ended before autovacuum analysed its rows, the planner
+ * believes it has one row and joined results to job_rows as a nested loop whose inner side
+ * scanned all the job's rows for each result (1M × 1M: a 1M job never ended; issue 13). Here
+ * each table is read once, the few invalid rows through a hashed sub-plan, whatever the
+ * statistics say.
  */
 export async function countEarnedCredits(sql: Sql, jobId: string): Promise<number> {
   const { rows } = await clientOf(sql).query<{ n: number }>(
     `SELECT count(*)::int AS n FROM results r
-       JOIN job_rows j ON j.job_id = r.job_id AND j.idx = r.idx
-      WHERE r.job_id = $1 AND j.syntax_valid AND r.status <> 'unknown'`,
+      WHERE r.job_id = $1 AND r.status <> 'unknown'
+        AND r.idx NOT IN (SELECT j.idx FROM job_rows j WHERE j.job_id = $1 AND NOT j.syntax_valid)`,
     [jobId],
   );
   return rows[0]?.n ?? 0;

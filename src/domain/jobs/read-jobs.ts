@@ -46,5 +46,5 @@ export async function listResults(
 /** A job's counts per status and per reason (the page's summary chart); partial while it runs. */
 export async function summarizeJob(deps: ReadDeps, auth: AuthContext, jobId: string) {
   const job = await getJob(deps, auth, jobId);
-  return { job, reasons: await countReasons(deps.db.prisma, jobId) };
+  return { job, reasons: await countReasons(deps.db, jobId) };
 }

@@ -49,3 +49,11 @@ export function recordDiagnostics(report: {
     if (c.status !== 'skipped')
       networkCheck.set({ check: c.check, target: c.target }, c.status === 'fail' ? 0 : 1);
 }
+
+/**
+ * The class label of a protocol reply code (`2xx` … `5xx`): SMTP replies and webhook responses.
+ * Codes outside `[lowest, 600)` are `other`, so the label stays bounded whatever a peer sends.
+ */
+export function codeClass(code: number, lowest = 100): string {
+  return code >= lowest && code < 600 ? `${Math.floor(code / 100)}xx` : 'other';
+}

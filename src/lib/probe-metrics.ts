@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { registry } from './metrics.ts';
+import { codeClass, registry } from './metrics.ts';
 
 /**
  * The verification engine's traffic: SMTP sessions and replies per MX provider (the row of
@@ -75,8 +75,7 @@ export function smtpSessionMetrics(provider: string): SmtpSessionMetrics {
       smtpReplies.inc({
         provider,
         command: verb === 'banner' || COMMANDS.has(verb) ? verb : 'other',
-        class:
-          reply.code >= 200 && reply.code < 600 ? `${Math.floor(reply.code / 100)}xx` : 'other',
+        class: codeClass(reply.code, 200),
       });
     },
     opened(outcome) {

@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { registry } from './metrics.ts';
+import { codeClass, registry } from './metrics.ts';
 
 /**
  * What the service does for its users, counted where it happens (docs/operations.md lists every
@@ -138,12 +138,7 @@ export function countWebhookAttempt(a: {
   durationMs: number;
 }): void {
   const outcome = a.status === 'pending' ? 'retry' : a.status;
-  const response =
-    a.statusCode === null
-      ? 'error'
-      : a.statusCode >= 100 && a.statusCode < 600
-        ? `${Math.floor(a.statusCode / 100)}xx`
-        : 'other';
+  const response = a.statusCode === null ? 'error' : codeClass(a.statusCode);
   webhookAttempts.inc({ outcome, response });
   webhookDuration.observe(a.durationMs / 1000);
 }

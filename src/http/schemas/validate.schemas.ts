@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { DomainError, validationError, type FieldErrors } from '../../domain/errors.ts';
 import type { ValidateInput } from '../../domain/validate/validate-emails.ts';
-import { checkEmailEntries, emailEntrySchema, MAX_EMAIL_LENGTH } from './email-list.ts';
+import { checkEmailEntries, emailEntrySchema, hasNul, MAX_EMAIL_LENGTH } from './email-list.ts';
+
+const NUL_IN_EMAIL = "'email' must not contain NUL characters.";
 
 /** API.md: a batch holds at most 100 addresses. */
 export const MAX_BATCH = 100;
@@ -59,6 +61,8 @@ export function validateInput(raw: unknown): ValidateInput {
       `'email' must be a non-empty string of at most ${MAX_EMAIL_LENGTH} characters.`,
     );
   }
+  // As for list entries (email-list.ts): Postgres text cannot hold NUL, so it is never probed.
+  if (hasNul(email)) throw new DomainError('INVALID_EMAIL', NUL_IN_EMAIL);
   return { emails: [email], ...options(body) };
 }
 
@@ -101,5 +105,6 @@ export function enrichmentEmail(
   if (typeof email !== 'string' || email.trim() === '' || email.length > MAX_EMAIL_LENGTH) {
     throw new DomainError('INVALID_EMAIL', "'email' must be one non-empty address.");
   }
+  if (hasNul(email)) throw new DomainError('INVALID_EMAIL', NUL_IN_EMAIL);
   return email;
 }

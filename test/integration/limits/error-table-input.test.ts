@@ -149,6 +149,21 @@ describe('400: the request itself is wrong', () => {
     });
   });
 
+  it('when the single address or the enrichment query holds NUL, then INVALID_EMAIL', async () => {
+    const call = api(h.url, acct.live);
+    for (const res of [
+      await refused(h, acct.id, () =>
+        call('POST', '/v1/validate', { email: 'b\u0000@example.com' }),
+      ),
+      await refused(h, acct.id, () =>
+        call('GET', `/v1/enrichment?email=${encodeURIComponent('b\u0000@example.com')}`),
+      ),
+    ]) {
+      expectError(res, 400, 'INVALID_EMAIL');
+      expect(res.json.error.message).toBe("'email' must not contain NUL characters.");
+    }
+  });
+
   it('when a batch is empty, then BATCH_EMPTY with submitted and maximum', async () => {
     const res = await refused(h, acct.id, () =>
       api(h.url, acct.live)('POST', '/v1/validate/batch', { emails: [] }),

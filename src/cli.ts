@@ -147,11 +147,20 @@ function describe(err: unknown): string {
   return [`error: ${err.message} (${err.code})`, ...extra].join('\n');
 }
 
+/**
+ * parseArgs reads `-3` as an option: a negative number is kept as a positional (a NUL cannot
+ * occur in an argument, so the mark is unambiguous) and the command's own check refuses it.
+ */
+const NEGATIVE = /^-\d/;
+const MARK = '\u0000';
+const markNegatives = (argv: string[]) => argv.map((a) => (NEGATIVE.test(a) ? MARK + a : a));
+const unmark = (a: string) => (a.startsWith(MARK) ? a.slice(1) : a);
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: markNegatives(argv),
       allowPositionals: true,
       options: {
         name: { type: 'string' },
@@ -171,8 +180,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  const [name, ...args] = positionals;
+  const values = Object.fromEntries(
+    Object.entries(parsed.values).map(([k, v]) => [k, typeof v === 'string' ? unmark(v) : v]),
+  ) as typeof parsed.values;
+  const [name, ...args] = parsed.positionals.map(unmark);
   if (!name) {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;

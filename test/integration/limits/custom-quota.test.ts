@@ -153,6 +153,10 @@ describe('an operator gives an account its own monthly quota (custom plan)', () 
 
     const bad = cli(['set-plan', acct.id, '--monthly-quota', 'lots']);
     expect(bad.status).toBe(1);
+    // A negative quota is the option's value, refused by its check (not an unknown option).
+    const negative = cli(['set-plan', acct.id, '--monthly-quota', '-5']);
+    expect(negative.status).toBe(1);
+    expect(negative.stderr).toContain('--monthly-quota: Too small');
     const missing = cli(['set-plan', 'acct_nope', '--monthly-quota', '5']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('NOT_FOUND');

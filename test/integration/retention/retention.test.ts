@@ -394,6 +394,8 @@ describe('the operator CLI', () => {
       [[acct.id, '0'], 1, 'DAYS: Must be at least 1 day.'],
       [[acct.id, '2.5'], 1, 'DAYS: Must be a whole number of days.'],
       [[acct.id, '4000'], 1, 'DAYS: Must be at most 3650 days.'],
+      // A negative number is DAYS, not an unknown option.
+      [[acct.id, '-3'], 1, 'DAYS: Must be at least 1 day.'],
       [['acct_nope', '5'], 1, 'NOT_FOUND'],
       [[acct.id], 2, 'set-retention needs DAYS'],
     ];

@@ -10,6 +10,7 @@ const clients = new WeakMap<Tx, pg.PoolClient>();
  */
 export class Tx {
   #discarded = false;
+  readonly #committed: (() => void)[] = [];
   constructor(client: pg.PoolClient) {
     clients.set(this, client);
   }
@@ -19,6 +20,17 @@ export class Tx {
   }
   get discarded(): boolean {
     return this.#discarded;
+  }
+  /**
+   * Runs `fn` once the transaction has committed, never when it is rolled back or discarded:
+   * for what must count a change only if it happened (a metric), and once if it is retried.
+   */
+  afterCommit(fn: () => void): void {
+    this.#committed.push(fn);
+  }
+  /** withTransaction's: the callbacks of a committed transaction, in the order given. */
+  static committed(tx: Tx): void {
+    for (const fn of tx.#committed.splice(0)) fn();
   }
 }
 
@@ -44,6 +56,7 @@ export async function withTransaction<T>(db: Database, fn: (tx: Tx) => Promise<T
     const tx = new Tx(client);
     const out = await fn(tx);
     await client.query(tx.discarded ? 'ROLLBACK' : 'COMMIT');
+    if (!tx.discarded) Tx.committed(tx);
     return out;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {

@@ -35,11 +35,14 @@ export async function endJob(
       note: ending,
     });
   }
-  countJobEnded(job.mode, ending, {
-    createdAt: job.createdAt,
-    reserved: job.creditsReserved,
-    charged,
-  });
+  // Counted once the ending commits: a rolled-back ending that is retried counts once.
+  tx.afterCommit(() =>
+    countJobEnded(job.mode, ending, {
+      createdAt: job.createdAt,
+      reserved: job.creditsReserved,
+      charged,
+    }),
+  );
   // The webhook outbox: the event commits with the ending, so it is neither lost nor doubled.
   await recordJobEndedEvent(tx, jobId, ending);
   return true;

@@ -36,24 +36,61 @@ export async function upsertEmailFacts(
     ON CONFLICT (account_id, mode, normalized) DO UPDATE
        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
            did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
-           source = EXCLUDED.source, job_id = EXCLUDED.job_id, validated_at = EXCLUDED.validated_at`;
+           source = EXCLUDED.source, job_id = EXCLUDED.job_id, idx = NULL,
+           validated_at = EXCLUDED.validated_at`;
 }
 
-/** An address's fact, unless it was validated before `notBefore` (expired: docs/retention.md). */
+export interface EmailFact extends EmailFactInput {
+  source: string;
+  validatedAt: Date;
+}
+
+/**
+ * An address's fact, unless it was validated before `notBefore` (expired: docs/retention.md).
+ * A job's fact refers to its result (job_id, idx), which holds the verdict; a fact whose result
+ * is gone (its job purged) is no fact. A synchronous validation's fact, and any fact written
+ * before facts were references, holds its verdict itself.
+ */
 export async function findEmailFact(
   db: Db,
   accountId: string,
   mode: string,
   normalized: string,
   notBefore: Date,
-) {
-  const fact = await db.emailFact.findUnique({
-    where: {
-      accountId_mode_normalized: { accountId, mode, normalized },
-      validatedAt: { gte: notBefore },
-    },
-  });
-  return fact && { ...fact, checks: unpackChecks(fact.checks) };
+): Promise<EmailFact | null> {
+  const [fact] = await db.$queryRaw<
+    {
+      normalized: string;
+      domain: string;
+      status: string;
+      reason: string | null;
+      did_you_mean: string | null;
+      checks: unknown;
+      source: string;
+      validated_at: Date;
+    }[]
+  >`
+    SELECT f.normalized, f.domain, f.status, f.source, f.validated_at,
+           COALESCE(f.reason, r.reason) AS reason,
+           CASE WHEN f.checks IS NULL THEN r.did_you_mean ELSE f.did_you_mean END AS did_you_mean,
+           COALESCE(f.checks, r.checks) AS checks
+      FROM email_facts f
+      LEFT JOIN LATERAL (
+        SELECT r.reason, r.did_you_mean, r.checks FROM results r
+         WHERE f.checks IS NULL AND r.job_id = f.job_id AND r.idx = f.idx) r ON true
+     WHERE f.account_id = ${accountId} AND f.mode = ${mode} AND f.normalized = ${normalized}
+       AND f.validated_at >= ${notBefore}`;
+  if (!fact || fact.checks === null || fact.reason === null) return null;
+  return {
+    normalized: fact.normalized,
+    domain: fact.domain,
+    status: fact.status,
+    reason: fact.reason,
+    didYouMean: fact.did_you_mean,
+    checks: unpackChecks(fact.checks)!,
+    source: fact.source,
+    validatedAt: fact.validated_at,
+  };
 }
 
 /** How the account's known addresses of one domain, validated since `notBefore`, are spread over the four statuses. */

@@ -72,23 +72,30 @@ async function insertAbsentResults(client: pg.PoolClient, jobId: string, rows: V
   return inserted;
 }
 
+/**
+ * The account's facts of these addresses (GET /v1/enrichment), as references: domain and status
+ * (what the domain counts group by) and the result's idx; the verdict itself stays in `results`
+ * (src/data/email-facts.repository.ts reads it from there).
+ */
 async function upsertFacts(client: pg.PoolClient, job: JobRef, rows: VerdictRow[]) {
   const facts = rows
-    .flatMap((r) => factOf(r.verdict) ?? [])
+    .flatMap((r) => {
+      const fact = factOf(r.verdict);
+      return fact ? [{ ...fact, idx: r.idx }] : [];
+    })
     // One lock order for every writer (job chunks, sync validation): concurrent upserts of the
     // same addresses then wait for each other instead of deadlocking.
     .sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0));
   if (facts.length === 0) return;
   await client.query(
-    `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
-                              checks, source, job_id, validated_at)
-     SELECT $1, $2, t.normalized, t.domain, t.status, t.reason, t.dym, t.checks::jsonb, 'job', $3, now()
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-            AS t(normalized, domain, status, reason, dym, checks)
+    `INSERT INTO email_facts (account_id, mode, normalized, domain, status, source, job_id, idx,
+                              validated_at)
+     SELECT $1, $2, t.normalized, t.domain, t.status, 'job', $3, t.idx, now()
+       FROM unnest($4::text[], $5::text[], $6::text[], $7::int[]) AS t(normalized, domain, status, idx)
      ON CONFLICT (account_id, mode, normalized) DO UPDATE
-        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
-            did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
-            source = EXCLUDED.source, job_id = EXCLUDED.job_id, validated_at = EXCLUDED.validated_at`,
+        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = NULL,
+            did_you_mean = NULL, checks = NULL, source = EXCLUDED.source,
+            job_id = EXCLUDED.job_id, idx = EXCLUDED.idx, validated_at = EXCLUDED.validated_at`,
     [
       job.accountId,
       job.mode,
@@ -96,9 +103,7 @@ async function upsertFacts(client: pg.PoolClient, job: JobRef, rows: VerdictRow[
       facts.map((f) => f.normalized),
       facts.map((f) => f.domain),
       facts.map((f) => f.status),
-      facts.map((f) => f.reason),
-      facts.map((f) => f.didYouMean),
-      facts.map((f) => packChecks(f.checks)),
+      facts.map((f) => f.idx),
     ],
   );
 }
@@ -145,8 +150,14 @@ export async function writeVerdicts(
       if ((STATUSES as readonly string[]).includes(r.status))
         sums[r.status as keyof typeof sums] += w;
     }
-    // What the account now knows of these addresses, for GET /v1/enrichment.
-    await upsertFacts(client, job, rows);
+    // What the account now knows of these addresses, for GET /v1/enrichment: the rows whose
+    // result this run wrote (another run's rows have their facts from it, pointing at its result).
+    const written = new Set(inserted.map((r) => r.idx));
+    await upsertFacts(
+      client,
+      job,
+      inserted.length === rows.length ? rows : rows.filter((r) => written.has(r.idx)),
+    );
     // Last and brief: the job's row, locked from here to the commit.
     const { rows: progress } = await client.query<{ processed: number; total: number }>(
       `UPDATE jobs SET processed = processed + $2, deliverable = deliverable + $3,

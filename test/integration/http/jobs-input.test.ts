@@ -142,6 +142,62 @@ describe('POST /v1/jobs with a JSON list', () => {
     );
   });
 
+  it('when a job has verified addresses, then enrichment gives each one the verdict of its result exactly; a later synchronous validation replaces it; a fact stored whole before facts were references still reads', async () => {
+    const acct = await h.account('business', 100);
+    const call = api(h.url, acct.test);
+    const emails = ['ann@gmial.com', 'disposable@ref.example', 'role@ref.example'];
+    const created = await call('POST', '/v1/jobs', { emails });
+    await jobWhen(call, created.json.id);
+    const page = (await call('GET', `/v1/jobs/${created.json.id}/results`)).json.data;
+    for (const r of page) {
+      const e = (await call('GET', `/v1/enrichment?email=${encodeURIComponent(r.email)}`)).json;
+      expect(e).toMatchObject({ status: 'found', email: r.normalized });
+      expect({ ...e.result, validated_at: undefined }).toEqual({
+        status: r.status,
+        reason: r.reason,
+        did_you_mean: r.did_you_mean,
+        checks: r.checks,
+        source: 'job',
+        validated_at: undefined,
+      });
+    }
+    expect(page.find((r: { email: string }) => r.email === 'ann@gmial.com').did_you_mean).toBe(
+      'ann@gmail.com',
+    );
+    const counts = (await call('GET', '/v1/enrichment?email=role@ref.example')).json.domain
+      .known_addresses;
+    expect(counts).toEqual({ deliverable: 0, undeliverable: 0, risky: 2, unknown: 0 });
+
+    const validated = await call('POST', '/v1/validate', { email: 'role@ref.example' });
+    expect(validated.status).toBe(200);
+    const replaced = (await call('GET', '/v1/enrichment?email=role@ref.example')).json;
+    expect(replaced.result).toMatchObject({
+      source: 'validate',
+      status: validated.json.result.status,
+      reason: validated.json.result.reason,
+      checks: validated.json.result.checks,
+    });
+
+    // A job's fact as it was stored before facts were references: the verdict inline, no idx.
+    await h.deps.db.pool.query(
+      `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
+                                checks, source, job_id, validated_at)
+       VALUES ($1, 'test', 'old@ref.example', 'ref.example', 'risky', 'role_account', NULL,
+               $2::jsonb, 'job', $3, now())`,
+      [acct.id, JSON.stringify(replaced.result.checks), created.json.id],
+    );
+    expect((await call('GET', '/v1/enrichment?email=old@ref.example')).json).toMatchObject({
+      status: 'found',
+      result: {
+        status: 'risky',
+        reason: 'role_account',
+        did_you_mean: null,
+        checks: replaced.result.checks,
+        source: 'job',
+      },
+    });
+  });
+
   it('when the same CSV is replayed with its Idempotency-Key, then the same job comes back', async () => {
     const call = api(h.url, acct.test);
     const csv = 'email\nq@example.com\n';

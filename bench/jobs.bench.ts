@@ -35,8 +35,11 @@ function csv(tag: string) {
   return s;
 }
 
+/** Node flags for the spawned API and worker processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function start(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script], {
+  return spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -46,6 +49,16 @@ function start(script: string, env: Record<string, string>): ChildProcess {
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/** A process's resident memory now (VmRSS), in MB. */
+function rssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
 }
 
 async function stop(child: ChildProcess) {
@@ -158,6 +171,8 @@ async function main() {
           throw new Error(`POST /v1/jobs ${res.status} ${JSON.stringify(created)}`);
         const at201 = (performance.now() - t) / 1000;
         let job: { status: string; processed: number };
+        // BENCH_TRACE=1: every second, the job's progress and each process's resident memory.
+        let lastTrace = 0;
         for (;;) {
           await new Promise((r) => setTimeout(r, 250));
           job = (await (
@@ -165,6 +180,13 @@ async function main() {
               headers: { authorization: `Bearer ${account.keys.live}` },
             })
           ).json()) as typeof job;
+          if (process.env.BENCH_TRACE && performance.now() - lastTrace >= 1000) {
+            lastTrace = performance.now();
+            console.log(
+              `  ${((lastTrace - t) / 1000).toFixed(1)} s: ${job.status} ${job.processed}; RSS API ${rssMb(api.pid!)} MB, ` +
+                `workers ${workers.map((w) => `${rssMb(w.pid!)} MB`).join(', ')}`,
+            );
+          }
           if (job.status !== 'queued' && job.status !== 'processing') break;
         }
         const s = (performance.now() - t) / 1000;

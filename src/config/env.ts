@@ -235,6 +235,8 @@ const fields = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   UPLOAD_DIR: z.string().min(1).default(os.tmpdir()),
   CHUNK_SIZE: int(500, 1),
+  // Unique addresses per chunk of a quick-mode job (no SMTP: larger chunks, fewer round trips).
+  QUICK_CHUNK_SIZE: int(5000, 1),
   WORKER_CONCURRENCY: int(4, 1),
   // Domain groups one worker process verifies at once, across all its chunks (each may hold an
   // SMTP session): the sessions in flight. See docs/performance.md.
@@ -326,6 +328,7 @@ function group(env: Env, routes: RouteConfig[] = []) {
     jobs: {
       uploadDir: env.UPLOAD_DIR,
       chunkSize: env.CHUNK_SIZE,
+      quickChunkSize: env.QUICK_CHUNK_SIZE,
       workerConcurrency: env.WORKER_CONCURRENCY,
       sessionsInFlight: env.SMTP_SESSIONS_IN_FLIGHT,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,

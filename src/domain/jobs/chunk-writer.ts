@@ -39,9 +39,14 @@ export class ChunkWriter {
   jobEnded = false;
   written = 0;
 
+  /**
+   * `flushRows`: the batch size (default FLUSH_ROWS). A quick-mode chunk passes its whole size:
+   * its verdicts come at CPU speed, so one transaction per chunk (unless one waited FLUSH_MS).
+   */
   constructor(
     private readonly deps: FlushDeps,
     private readonly job: JobRef,
+    private readonly flushRows = FLUSH_ROWS,
   ) {
     this.timer = setInterval(() => {
       if (this.pending.length > 0 && Date.now() - this.oldest >= FLUSH_MS) this.flushSoon();
@@ -57,7 +62,7 @@ export class ChunkWriter {
   add(row: VerdictRow): void {
     if (this.pending.length === 0) this.oldest = Date.now();
     this.pending.push(row);
-    if (this.pending.length >= FLUSH_ROWS) this.flushSoon();
+    if (this.pending.length >= this.flushRows) this.flushSoon();
   }
 
   /** Writes what waits, after the writes already under way. */

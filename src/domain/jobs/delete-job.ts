@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.ts';
 import { catalog } from '../../queue/catalog.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { notFound } from '../errors.ts';
+import { chunkSizeOf } from './plan-job.ts';
 import { endJob } from './settle-job.ts';
 
 /**
@@ -24,7 +25,7 @@ export async function deleteJob(
     const cancelled = await endJob(tx, jobId, 'cancelled', { deleted: true });
     if (!cancelled) await markJobDeleted(tx, jobId);
   });
-  const chunks = Math.ceil(job.uniqueCount / deps.config.jobs.chunkSize);
+  const chunks = Math.ceil(job.uniqueCount / chunkSizeOf(deps.config.jobs, job));
   const ids = Array.from({ length: chunks }, (_, chunk) =>
     catalog['validate-chunk'].jobId({ jobId, chunk }),
   );

@@ -1,6 +1,16 @@
 import { findJob } from '../../data/jobs.repository.ts';
 import { chunkStarts } from '../../data/results.repository.ts';
+import type { Config } from '../../config/env.ts';
 import type { Deps } from '../../deps.ts';
+
+/**
+ * Unique addresses per chunk: QUICK_CHUNK_SIZE for a quick-mode job (no SMTP session to share
+ * out, so fewer and larger chunks: fewer queries, transactions and commits per address), else
+ * CHUNK_SIZE. Planning and deletion (which removes the queued chunks by id) both use it.
+ */
+export function chunkSizeOf(jobs: Config['jobs'], job: { quickMode: boolean }): number {
+  return job.quickMode ? jobs.quickChunkSize : jobs.chunkSize;
+}
 
 /**
  * Splits a job into chunks of unique addresses in (domain, idx) order, so the addresses of one
@@ -12,7 +22,7 @@ export async function planJob(
 ): Promise<number> {
   const job = await findJob(deps.db.prisma, jobId);
   if (!job || job.deletedAt || (job.status !== 'queued' && job.status !== 'processing')) return 0;
-  const starts = await chunkStarts(deps.db.prisma, jobId, deps.config.jobs.chunkSize);
+  const starts = await chunkStarts(deps.db.prisma, jobId, chunkSizeOf(deps.config.jobs, job));
   const payloads = starts.map((s, chunk) => {
     const next = starts[chunk + 1];
     return {

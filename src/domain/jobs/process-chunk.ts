@@ -81,7 +81,7 @@ async function verifyChunk(
 
   const attempt = payload.retry?.attempt ?? 0;
   const waits = payload.retry?.waits ?? 0;
-  const writer = new ChunkWriter(deps, job);
+  const writer = new ChunkWriter(deps, job, job.quickMode ? Math.max(rows.length, 1) : undefined);
   /** Stops the chunk's groups still waiting for a lane: shutdown, job gone, a failed write. */
   const halt = new AbortController();
   const stop = AbortSignal.any([halt.signal, jobGone, ...(signal ? [signal] : [])]);

@@ -197,6 +197,8 @@ const fields = z.object({
   // Rejected RCPTs (4xx/5xx) after which a session ends and the rest go on in a new one: well
   // under Postfix's smtpd_soft_error_limit (10) and hard limit (20). See docs/engine.md.
   SMTP_MAX_REJECTIONS_PER_SESSION: int(5, 1),
+  // RFC 2920: MAIL FROM and the RCPTs in one write when the server offers PIPELINING.
+  SMTP_PIPELINING: bool(true),
   SMTP_RETRY_ATTEMPTS: int(2, 0),
   SMTP_RETRY_DELAY_MS: int(300000, 0),
   SMTP_PACING_BASE_MS: int(60000, 1),
@@ -303,6 +305,7 @@ function group(env: Env, routes: RouteConfig[] = []) {
       allowPrivate: env.SMTP_ALLOW_PRIVATE,
       maxConnectionsPerHost: env.SMTP_MAX_CONNECTIONS_PER_HOST,
       maxRejectionsPerSession: env.SMTP_MAX_REJECTIONS_PER_SESSION,
+      pipelining: env.SMTP_PIPELINING,
       retryAttempts: env.SMTP_RETRY_ATTEMPTS,
       retryDelayMs: env.SMTP_RETRY_DELAY_MS,
       pacing: { baseMs: env.SMTP_PACING_BASE_MS, maxMs: env.SMTP_PACING_MAX_MS },

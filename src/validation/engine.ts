@@ -41,6 +41,8 @@ export interface EngineConfig {
     pacing?: { baseMs: number; maxMs: number };
     /** Rejected RCPTs after which a session ends (default 5, see probe.ts). */
     maxRejectionsPerSession?: number;
+    /** RFC 2920 PIPELINING when offered (default true, SMTP_PIPELINING; see probe-session.ts). */
+    pipelining?: boolean;
     /** SOCKS5 proxies, routes and source addresses (routes.ts, docs/network.md). */
     proxies?: ProxyConfig[];
     routes?: RouteConfig[];

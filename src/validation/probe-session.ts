@@ -134,10 +134,20 @@ async function converse(
   const { conn, extensions } = opened;
   const utf8 = extensions.has('SMTPUTF8');
   const needUtf8 = utf8 && state.pending.some((i) => state.targets[i]?.smtpUtf8);
-  const mail = await conn.command(
+  const asking: Asking = {
+    conn,
+    utf8,
+    budget,
+    // RFC 2920: MAIL FROM and the RCPTs go in one write only when the server offered it.
+    pipelined: settings.pipelining !== false && extensions.has('PIPELINING'),
+    count: { inSession: 0, rejections: 0 },
+  };
+  const first = nextBatch(state, asking);
+  conn.send([
     `MAIL FROM:<${route?.mailFrom ?? settings.mailFrom}>${needUtf8 ? ' SMTPUTF8' : ''}`,
-    budget.signal,
-  );
+    ...(asking.pipelined ? rcptLines(state, first) : []),
+  ]);
+  const mail = await conn.read(budget.signal);
   if (mail.code !== 250) {
     const pause = await throttled(state, host, mail);
     settle(
@@ -151,68 +161,159 @@ async function converse(
     open.closing = conn.quit(QUIT_WAIT_MS, outer);
     return 'done';
   }
-  await askRecipients(state, host, conn, utf8, budget);
+  await askRecipients(state, host, asking, first);
   // The verdicts do not wait for the 221 (a sync probe answers one round trip sooner).
   open.closing = conn.quit(QUIT_WAIT_MS, outer);
   return 'again';
 }
 
-/** RCPT after RCPT in one transaction, until the session's budget or the targets run out. */
+/** One session's transaction: its connection and what its RCPTs have cost so far. */
+interface Asking {
+  conn: SmtpConnection;
+  /** The server offered SMTPUTF8. */
+  utf8: boolean;
+  budget: Budget;
+  /** RCPTs go in batches, one write each, their replies read in order afterwards. */
+  pipelined: boolean;
+  count: { inSession: number; rejections: number };
+}
+
+/**
+ * What one write asks: a target's RCPT, the made-up catch-all RCPT, or a target the server
+ * cannot be asked about (a UTF-8 address without SMTPUTF8: no command, settled in its turn).
+ */
+type Ask =
+  { kind: 'rcpt'; target: number } | { kind: 'catch_all' } | { kind: 'utf8'; target: number };
+
+/**
+ * The next batch of asks, in target order. Without pipelining one RCPT. Pipelined, as many as
+ * could all be refused without passing the session's rejection limit (so a batch never asks
+ * more than the serial dialogue would have), at most PIPELINE_BATCH; the catch-all RCPT, when
+ * the domain's answer is not known, goes right after the first target's, in the same write.
+ */
+function nextBatch(state: ProbeState, asking: Asking): Ask[] {
+  const { count, pipelined, utf8 } = asking;
+  const maxRejections =
+    state.settings.maxRejectionsPerSession ?? DEFAULT_MAX_REJECTIONS_PER_SESSION;
+  const room = pipelined ? Math.min(PIPELINE_BATCH, maxRejections - count.rejections) : 1;
+  const asks: Ask[] = [];
+  let rcpts = 0;
+  for (const i of state.pending) {
+    if (rcpts >= room) break;
+    if (state.targets[i]?.smtpUtf8 && !utf8) {
+      asks.push({ kind: 'utf8', target: i });
+      continue;
+    }
+    asks.push({ kind: 'rcpt', target: i });
+    rcpts++;
+    if (pipelined && !state.catchAllTested && rcpts < room && rcpts === 1) {
+      asks.push({ kind: 'catch_all' });
+      rcpts++;
+    }
+  }
+  return asks;
+}
+
+/** RCPTs sent in one pipelined write at most (RFC 5321 4.5.3.1.8: servers take 100 a message). */
+const PIPELINE_BATCH = 20;
+
+function rcptLines(state: ProbeState, asks: Ask[]): string[] {
+  return asks.flatMap((ask) => {
+    if (ask.kind === 'utf8') return [];
+    const address =
+      ask.kind === 'rcpt'
+        ? (state.targets[ask.target] as ProbeTarget).address
+        : `${catchAllProbeLocal(state.domain)}@${state.domain}`;
+    return [`RCPT TO:<${address}>`];
+  });
+}
+
+/**
+ * RCPT after RCPT in one transaction, until the session's budget or the targets run out: the
+ * batch already sent with MAIL FROM first, then batch after batch, each one write, its replies
+ * matched to its asks in order.
+ */
 async function askRecipients(
   state: ProbeState,
   host: HostRun,
-  conn: SmtpConnection,
-  utf8: boolean,
-  budget: Budget,
+  asking: Asking,
+  first: Ask[],
 ): Promise<void> {
-  const { rules, settings, outer } = state;
-  const count = { inSession: 0, rejections: 0 };
-  const maxRejections = settings.maxRejectionsPerSession ?? DEFAULT_MAX_REJECTIONS_PER_SESSION;
-  for (const i of [...state.pending]) {
-    const target = state.targets[i] as ProbeTarget;
-    if (target.smtpUtf8 && !utf8) {
-      settle(state, [i], { kind: 'utf8_unsupported' }, host.mx);
+  const maxRejections =
+    state.settings.maxRejectionsPerSession ?? DEFAULT_MAX_REJECTIONS_PER_SESSION;
+  let batch = first;
+  if (!asking.pipelined) asking.conn.send(rcptLines(state, batch));
+  while (batch.length > 0) {
+    if ((await answerBatch(state, host, asking, batch)) === 'stop') return;
+    // Polite: stay far below the server's error limits; the rest go on in a new session.
+    if (asking.count.rejections >= maxRejections) return;
+    batch = nextBatch(state, asking);
+    asking.conn.send(rcptLines(state, batch));
+  }
+}
+
+/** Reads a batch's replies in order; 'stop' when the session must end here. */
+async function answerBatch(
+  state: ProbeState,
+  host: HostRun,
+  asking: Asking,
+  batch: Ask[],
+): Promise<'go' | 'stop'> {
+  const { rules, outer } = state;
+  const { conn, budget, count } = asking;
+  for (const ask of batch) {
+    if (ask.kind === 'utf8') {
+      settle(state, [ask.target], { kind: 'utf8_unsupported' }, host.mx);
       continue;
     }
-    const reply = await conn.command(`RCPT TO:<${target.address}>`, budget.signal);
-    if (sessionFull(rules, reply) && count.inSession > 0) return; // continue in a new session
+    const reply = await conn.read(budget.signal);
+    if (ask.kind === 'catch_all') {
+      await noteCatchAll(state, reply, count);
+      continue;
+    }
+    const i = ask.target;
+    if (sessionFull(rules, reply) && count.inSession > 0) return 'stop'; // a new session goes on
     count.inSession++;
     const pause = await throttled(state, host, reply);
     if (reply.code === 421 && pause === null) {
       settle(state, state.pending, { kind: 'reply', reply }, host.mx); // the server is closing
-      return;
+      return 'stop';
     }
     settle(state, [i], { kind: 'reply', reply }, host.mx);
     if (reply.code >= 400) count.rejections++;
     if (pause !== null) {
       // The provider asked us to slow down: the others wait for the pause (the job's retry).
       settle(state, state.pending, { kind: 'paused', retryAfterMs: pause }, host.mx);
-      return;
+      return 'stop';
     }
     // The catch-all probe also follows a temporary answer: a greylisting server then
     // knows the probe address too, and the job's later try gets a definite answer for both.
-    if (reply.code >= 200 && reply.code < 500 && !state.catchAllTested) {
-      await testCatchAll(state, conn, budget, count);
+    // Pipelined, it was sent beside the first RCPT; otherwise it is asked now.
+    if (
+      reply.code >= 200 &&
+      reply.code < 500 &&
+      !state.catchAllTested &&
+      !batch.some((a) => a.kind === 'catch_all')
+    ) {
+      await noteCatchAll(state, await conn.command(catchAllRcpt(state), budget.signal), count);
     }
     budget.renew(outer);
-    // Polite: stay far below the server's error limits; the rest go on in a new session.
-    if (count.rejections >= maxRejections) return;
   }
+  return 'go';
 }
 
-/** One made-up recipient tells whether the domain accepts every address. */
-async function testCatchAll(
+function catchAllRcpt(state: ProbeState): string {
+  return rcptLines(state, [{ kind: 'catch_all' }])[0] as string;
+}
+
+/** The made-up recipient's answer tells whether the domain accepts every address. */
+async function noteCatchAll(
   state: ProbeState,
-  conn: SmtpConnection,
-  budget: Budget,
+  random: SmtpReply,
   count: { inSession: number; rejections: number },
 ): Promise<void> {
   const { domain, rules, deps } = state;
   state.catchAllTested = true;
-  const random = await conn.command(
-    `RCPT TO:<${catchAllProbeLocal(domain)}@${domain}>`,
-    budget.signal,
-  );
   count.inSession++;
   if (random.code >= 400) count.rejections++;
   if (random.code >= 200 && random.code < 300) state.catchAll = true;

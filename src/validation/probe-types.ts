@@ -64,6 +64,11 @@ export interface ProbeSettings {
   allowPrivate: boolean;
   /** Rejected RCPTs after which the session ends (default DEFAULT_MAX_REJECTIONS_PER_SESSION). */
   maxRejectionsPerSession?: number;
+  /**
+   * RFC 2920 PIPELINING when the server offers it (default true): MAIL FROM and the RCPTs in
+   * one write, the catch-all RCPT beside the first; false: one command, one reply, always.
+   */
+  pipelining?: boolean;
 }
 
 /** What the provider table (providers.ts) tells the probe about a domain's hosts. */

@@ -73,8 +73,8 @@ export class SmtpConnection {
   private waiter: ((r: SmtpReply | Error) => void) | null = null;
   private tls = false;
   private observer: SmtpObserver | null = null;
-  /** The command the next reply answers (metrics). */
-  private answering = 'banner';
+  /** The commands sent and not answered yet, oldest first: what each next reply answers. */
+  private readonly awaiting: string[] = ['banner'];
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
@@ -200,10 +200,10 @@ export class SmtpConnection {
     }
   }
 
-  /** The next reply (the banner first). */
+  /** The next reply (the banner first), in the order the commands were sent. */
   async read(signal: AbortSignal): Promise<SmtpReply> {
     const reply = await this.next(signal);
-    this.observer?.reply(this.answering, reply);
+    this.observer?.reply(this.awaiting.shift() ?? 'unasked', reply);
     return reply;
   }
 
@@ -234,11 +234,21 @@ export class SmtpConnection {
   async command(line: string, signal: AbortSignal): Promise<SmtpReply> {
     // A 421 the server sent unasked before closing (Postfix at its error limit, RFC 5321 3.8)
     // is its answer to whatever comes next: read it rather than report a dropped connection.
-    if (this.replies[0]?.code === 421) return this.replies.shift() as SmtpReply;
-    if (this.failure) throw this.failure;
-    this.answering = line.split(' ', 1)[0]!;
-    this.socket.write(`${line}\r\n`);
+    if (this.awaiting.length === 0 && this.replies[0]?.code === 421)
+      return this.replies.shift() as SmtpReply;
+    this.send([line]);
     return this.read(signal);
+  }
+
+  /**
+   * Sends command lines in one write without reading (RFC 2920 PIPELINING, when the server
+   * offered it; one line otherwise): read() then returns their replies, one each, in order.
+   */
+  send(lines: string[]): void {
+    if (lines.length === 0) return;
+    if (this.failure) throw this.failure;
+    for (const line of lines) this.awaiting.push(line.split(' ', 1)[0]!);
+    this.socket.write(lines.map((l) => `${l}\r\n`).join(''));
   }
 
   /**
@@ -296,7 +306,17 @@ export class SmtpConnection {
   quit(waitMs = 1000, signal?: AbortSignal): Promise<void> {
     if (this.failure) return Promise.resolve();
     const wait = AbortSignal.timeout(waitMs);
-    return this.command('QUIT', signal ? AbortSignal.any([wait, signal]) : wait).then(
+    const until = signal ? AbortSignal.any([wait, signal]) : wait;
+    // Replies still owed to pipelined commands left unread come first, then the 221.
+    const owed = this.awaiting.length;
+    const goodbye = async () => {
+      if (owed === 0) await this.command('QUIT', until);
+      else {
+        this.send(['QUIT']);
+        for (let n = 0; n <= owed; n++) await this.read(until);
+      }
+    };
+    return goodbye().then(
       () => this.destroy(),
       // the server may close first; either way we are done
       () => this.destroy(),

@@ -53,6 +53,15 @@ export interface SmtpBehaviour {
   refuseEhlo?: boolean | SmtpReply;
   /** Wait before every reply: fixed ms, or uniform in [min, max]. */
   latencyMs?: number | { min: number; max: number };
+  /**
+   * `latencyMs` is the network's round trip (scripted server only): each reply leaves
+   * `latencyMs` after its command arrived, so commands pipelined in one write (RFC 2920) are
+   * answered together. Default: `latencyMs` before every reply, one after the other (a server
+   * that takes that long to think).
+   */
+  latencyIsRoundTrip?: boolean;
+  /** Leave PIPELINING out of the EHLO reply (scripted server only; it is offered by default). */
+  noPipelining?: boolean;
   /** Wait this long before the banner instead of `latencyMs` (scripted server only). */
   greetingMs?: number;
   /**

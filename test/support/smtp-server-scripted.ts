@@ -43,7 +43,11 @@ export async function startScriptedSmtpServer(
     let tlsActive = false;
     let mailFrom: string | null = null;
     let rcptInSession = 0;
-    const pending: string[] = [];
+    const pending: { line: string; at: number }[] = [];
+    /** A 421 was sent: nothing more is read. */
+    let hungUp = false;
+    /** When the command being answered arrived (latencyIsRoundTrip). */
+    let arrivedAt = 0;
 
     // The session ends when QUIT is answered (the client may then open the next one) or when
     // the connection closes, whichever comes first.
@@ -59,7 +63,12 @@ export async function startScriptedSmtpServer(
     });
     raw.on('error', () => raw.destroy());
 
-    async function write(text: string, delayMs = latencyOf(b)): Promise<void> {
+    const replyDelay = () =>
+      b.latencyIsRoundTrip
+        ? Math.max(0, arrivedAt + latencyOf(b) - performance.now())
+        : latencyOf(b);
+
+    async function write(text: string, delayMs = replyDelay()): Promise<void> {
       await later(delayMs);
       if (sock.destroyed) return;
       if (!b.tarpit) {
@@ -77,10 +86,11 @@ export async function startScriptedSmtpServer(
     const reply = (code: number, message: string | string[]) => write(format(code, message, b));
 
     function onData(chunk: Buffer): void {
+      if (hungUp) return;
       buffer += chunk.toString('latin1');
       let i: number;
       while ((i = buffer.indexOf('\n')) >= 0) {
-        pending.push(buffer.slice(0, i).replace(/\r$/, ''));
+        pending.push({ line: buffer.slice(0, i).replace(/\r$/, ''), at: performance.now() });
         buffer = buffer.slice(i + 1);
       }
       void pump();
@@ -91,7 +101,10 @@ export async function startScriptedSmtpServer(
       busy = true;
       try {
         while (pending.length > 0 && !sock.destroyed) {
-          const line = pending.shift() ?? '';
+          const next = pending.shift();
+          if (!next) break;
+          const { line } = next;
+          arrivedAt = next.at;
           stats.commands.push(line);
           await command(line);
         }
@@ -105,7 +118,8 @@ export async function startScriptedSmtpServer(
       if (verb === 'EHLO') {
         if (typeof b.refuseEhlo === 'object') return reply(b.refuseEhlo.code, b.refuseEhlo.message);
         if (b.refuseEhlo) return reply(502, '5.5.2 Error: command not recognized');
-        const ext = ['PIPELINING', 'SIZE 10240000', 'ENHANCEDSTATUSCODES', '8BITMIME'];
+        const ext = ['SIZE 10240000', 'ENHANCEDSTATUSCODES', '8BITMIME'];
+        if (!b.noPipelining) ext.unshift('PIPELINING');
         if (b.startTls && !tlsActive) ext.push('STARTTLS');
         return write(format(250, [name, ...ext], { multiLine: true }));
       }
@@ -132,8 +146,13 @@ export async function startScriptedSmtpServer(
         attempts.set(address.toLowerCase(), attempt);
         rcptInSession++;
         const r = decideRcpt(b, address, { session: id, attempt, rcptInSession, mailFrom });
+        if (r.code === 421) {
+          // RFC 5321 3.8: 421 closes the channel; commands pipelined behind it go unread.
+          hungUp = true;
+          pending.length = 0;
+        }
         await reply(r.code, r.message);
-        if (r.code === 421) sock.end(); // RFC 5321 3.8: 421 closes the channel
+        if (r.code === 421) sock.end();
         return;
       }
       if (verb === 'RSET') {

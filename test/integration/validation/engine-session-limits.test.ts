@@ -6,7 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mxZones } from '../../support/dns-server.ts';
-import { engineFixture, LIVE, type EngineFixture } from '../../support/engine-harness.ts';
+import {
+  engineFixture,
+  LIVE,
+  type EngineFixture,
+  type FixtureOptions,
+} from '../../support/engine-harness.ts';
+import type { SmtpBehaviour } from '../../support/smtp-server.ts';
 
 let fixture: EngineFixture | null = null;
 afterEach(async () => {
@@ -16,6 +22,16 @@ afterEach(async () => {
 
 const dead = (n: number, domain: string) =>
   Array.from({ length: n }, (_, i) => `gone${i}@${domain}`);
+
+/** n dead addresses of dead.test, one group, against one scripted server. */
+async function probeDead(n: number, behaviour: SmtpBehaviour, smtp: FixtureOptions['smtp']) {
+  fixture = await engineFixture({
+    servers: [{ host: '127.0.0.2', behaviour }],
+    zones: mxZones({ 'dead.test': '127.0.0.2' }),
+    smtp,
+  });
+  return fixture.verifier.verifyDomainGroup('dead.test', dead(n, 'dead.test'), LIVE);
+}
 
 /** RCPT counts per session, from the server's command log. */
 function rcptsPerSession(commands: string[]): number[] {
@@ -48,50 +64,50 @@ describe('session limits', () => {
     expect(server.dataCommands).toBe(0);
   });
 
-  it('when SMTP_MAX_REJECTIONS_PER_SESSION is 2, then sessions end after 2 rejections', async () => {
-    fixture = await engineFixture({
-      servers: [{ host: '127.0.0.2', behaviour: { knownUsers: [] } }],
-      zones: mxZones({ 'dead.test': '127.0.0.2' }),
-      smtp: { maxRejectionsPerSession: 2 },
-    });
-    const verdicts = await fixture.verifier.verifyDomainGroup(
-      'dead.test',
-      dead(5, 'dead.test'),
-      LIVE,
-    );
-    expect(verdicts.map((v) => v.reason)).toEqual(Array(5).fill('rejected_email'));
-    expect(rcptsPerSession(fixture.servers[0]!.commands)).toEqual([2, 2, 1]);
-  });
+  it.each([
+    // Pipelined (RFC 2920), the made-up catch-all RCPT goes in the first write beside the first
+    // address, so it is one of the first session's 2 rejections.
+    { pipelining: true, perSession: [2, 2, 2] },
+    // One command at a time, the catch-all RCPT only follows an accepted address: never here.
+    { pipelining: false, perSession: [2, 2, 1] },
+  ])(
+    'when SMTP_MAX_REJECTIONS_PER_SESSION is 2 (pipelining $pipelining), then sessions end after 2 rejections',
+    async ({ pipelining, perSession }) => {
+      const verdicts = await probeDead(
+        5,
+        { knownUsers: [] },
+        { maxRejectionsPerSession: 2, pipelining },
+      );
+      expect(verdicts.map((v) => v.reason)).toEqual(Array(5).fill('rejected_email'));
+      expect(rcptsPerSession(fixture!.servers[0]!.commands)).toEqual(perSession);
+    },
+  );
 
-  it('when the server says 421 too many errors, then the rest go on in a new session and none is greylisted', async () => {
-    // Like Postfix with smtpd_hard_error_limit 3: the 4th command of a session after 3 errors.
-    fixture = await engineFixture({
-      servers: [
+  it.each([true, false])(
+    'when the server says 421 too many errors (pipelining %s), then the rest go on in a new session and none is greylisted',
+    async (pipelining) => {
+      // Like Postfix with smtpd_hard_error_limit 3: the 4th command of a session after 3 errors.
+      const verdicts = await probeDead(
+        10,
         {
-          host: '127.0.0.2',
-          behaviour: {
-            rcpt: (_a, { rcptInSession }) =>
-              rcptInSession > 3
-                ? { code: 421, message: '4.7.0 mx.dead.test Error: too many errors' }
-                : { code: 550, message: '5.1.1 <x>: Recipient address rejected: User unknown' },
-          },
+          rcpt: (_a, { rcptInSession }) =>
+            rcptInSession > 3
+              ? { code: 421, message: '4.7.0 mx.dead.test Error: too many errors' }
+              : { code: 550, message: '5.1.1 <x>: Recipient address rejected: User unknown' },
         },
-      ],
-      zones: mxZones({ 'dead.test': '127.0.0.2' }),
-      smtp: { maxRejectionsPerSession: 50 },
-    });
-    const verdicts = await fixture.verifier.verifyDomainGroup(
-      'dead.test',
-      dead(10, 'dead.test'),
-      LIVE,
-    );
-    expect(verdicts.map((v) => `${v.status}/${v.reason}`)).toEqual(
-      Array(10).fill('undeliverable/rejected_email'),
-    );
-    expect(verdicts.every((v) => !v.temporary)).toBe(true);
-    // 3 answered per session, the 4th RCPT asked again in the next one.
-    expect(rcptsPerSession(fixture.servers[0]!.commands)).toEqual([4, 4, 4, 1]);
-  });
+        { maxRejectionsPerSession: 50, pipelining },
+      );
+      expect(verdicts.map((v) => `${v.status}/${v.reason}`)).toEqual(
+        Array(10).fill('undeliverable/rejected_email'),
+      );
+      expect(verdicts.every((v) => !v.temporary)).toBe(true);
+      // 3 answered per session, the 4th RCPT asked again in the next one. Pipelined, the catch-all
+      // RCPT is one of the first session's 3 (the server reads nothing after its 421).
+      expect(rcptsPerSession(fixture!.servers[0]!.commands)).toEqual(
+        pipelining ? [4, 4, 4, 2] : [4, 4, 4, 1],
+      );
+    },
+  );
 
   it('when a fresh session gets 421 too many errors at once, then unknown/smtp_unavailable, never greylisted', async () => {
     fixture = await engineFixture({

@@ -87,11 +87,11 @@ async function rawCopySeconds(db: ReturnType<typeof createDatabase>) {
   try {
     const t = performance.now();
     const s = c.query(
-      copyFrom('COPY results_copy (job_id, idx, status, reason, checks, duration_ms) FROM STDIN'),
+      copyFrom('COPY results_copy (job_seq, idx, duration_ms, status, reason, checks) FROM STDIN'),
     );
     let buf = '';
     for (let i = 0; i < ROWS; i++) {
-      buf += `job_copy\t${i}\tdeliverable\taccepted_email\t${checks}\t1\n`;
+      buf += `1\t${i}\t1\tdeliverable\taccepted_email\t${checks}\n`;
       if (buf.length > 1 << 16) {
         if (!s.write(buf)) await once(s, 'drain');
         buf = '';

@@ -33,24 +33,25 @@ async function seed(c: pg.Client, jobId: string, account: string) {
     [jobId, account, ROWS],
   );
   await c.query(
-    `INSERT INTO job_rows (job_id, idx, email, normalized, domain, syntax_valid)
-     SELECT $1, g, 'user.' || g || '@company' || (g % 2000) || '.example',
+    `INSERT INTO job_rows (job_seq, idx, email, normalized, domain, syntax_valid)
+     SELECT (SELECT seq FROM jobs WHERE id = $1), g, 'user.' || g || '@company' || (g % 2000) || '.example',
             'user.' || g || '@company' || (g % 2000) || '.example',
             'company' || (g % 2000) || '.example', true
        FROM generate_series(0, $2 - 1) g`,
     [jobId, ROWS],
   );
   await c.query(
-    `INSERT INTO results (job_id, idx, status, reason, checks, duration_ms)
-     SELECT $1, g, 'deliverable', 'accepted_email', '[true, "x", true]', 3
+    `INSERT INTO results (job_seq, idx, status, reason, checks, duration_ms)
+     SELECT (SELECT seq FROM jobs WHERE id = $1), g, 'deliverable', 'accepted_email', '[true, "x", true]', 3
        FROM generate_series(0, $2 - 1) g`,
     [jobId, ROWS],
   );
   await c.query(
     `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, checks,
-                              source, job_id, validated_at)
+                              source, job_seq, validated_at)
      SELECT $1, 'live', $3 || '.' || g || '@x.example', 'x.example', 'deliverable',
-            'accepted_email', '[]', 'job', $3, now() - interval '31 days'
+            'accepted_email', '[]', 'job', (SELECT seq FROM jobs WHERE id = $3),
+            now() - interval '31 days'
        FROM generate_series(0, $2 - 1) g`,
     [account, ROWS, jobId],
   );
@@ -69,9 +70,9 @@ await c.query('ANALYZE');
 // The reference: one statement per table, each as long as the table's part of the job.
 const refStatements: number[] = [];
 for (const q of [
-  "DELETE FROM results WHERE job_id = 'job_reference'",
-  "DELETE FROM job_rows WHERE job_id = 'job_reference'",
-  "DELETE FROM email_facts WHERE job_id = 'job_reference'",
+  "DELETE FROM results WHERE job_seq = (SELECT seq FROM jobs WHERE id = 'job_reference')",
+  "DELETE FROM job_rows WHERE job_seq = (SELECT seq FROM jobs WHERE id = 'job_reference')",
+  "DELETE FROM email_facts WHERE job_seq = (SELECT seq FROM jobs WHERE id = 'job_reference')",
 ]) {
   const t = performance.now();
   await c.query(q);

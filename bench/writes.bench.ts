@@ -15,6 +15,8 @@ import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
 import { openJobRowsCopy } from '../src/data/job-rows.writer.ts';
+import { jobSeqOf } from '../src/data/job-seq.ts';
+import { packChecks } from '../src/data/stored-forms.ts';
 import { withTransaction } from '../src/data/transaction.ts';
 import { migrate } from '../src/data/migrate.ts';
 import { writeVerdicts, type VerdictRow } from '../src/data/verdicts.writer.ts';
@@ -100,6 +102,8 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
   const c = await db.pool.connect();
   try {
     await c.query('BEGIN');
+    // Only the key changed since: job_rows and results name their job by its seq (job-seq.ts).
+    const seq = await jobSeqOf(db, job.id);
     await c.query(
       `SELECT status FROM jobs WHERE id = $1 AND deleted_at IS NULL
           AND status IN ('queued', 'processing') FOR UPDATE`,
@@ -107,14 +111,14 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
     );
     await c.query(
       `WITH ins AS (
-         INSERT INTO results (job_id, idx, status, reason, did_you_mean, checks, duration_ms)
-         SELECT $1, t.idx, t.status, t.reason, t.dym, t.checks::jsonb, t.duration
+         INSERT INTO results (job_seq, idx, status, reason, did_you_mean, checks, duration_ms)
+         SELECT $8, t.idx, t.status, t.reason, t.dym, t.checks::jsonb, t.duration
            FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
                 AS t(idx, status, reason, dym, checks, duration)
-         ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx, status
+         ON CONFLICT (job_seq, idx) DO NOTHING RETURNING idx, status
        ), weighted AS (
          SELECT ins.status, 1 + (SELECT count(*) FROM job_rows d
-                                  WHERE d.job_id = $1 AND d.duplicate_of = ins.idx)::int AS w FROM ins
+                                  WHERE d.job_seq = $8 AND d.duplicate_of = ins.idx)::int AS w FROM ins
        ), sums AS (
          SELECT COALESCE(sum(w), 0)::int AS n,
                 COALESCE(sum(w) FILTER (WHERE status = 'deliverable'), 0)::int AS deliverable,
@@ -134,6 +138,7 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
         batch.map((r) => r.verdict.didYouMean),
         batch.map((r) => JSON.stringify(r.verdict.checks)),
         batch.map((r) => r.verdict.durationMs),
+        seq,
       ],
     );
     const facts = batch
@@ -141,17 +146,17 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
       .sort((a, b) => (a.normalized! < b.normalized! ? -1 : 1));
     await c.query(
       `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
-                                checks, source, job_id, validated_at)
+                                checks, source, job_seq, validated_at)
        SELECT $1, 'live', t.n, t.d, t.s, t.r, t.y, t.c::jsonb, 'job', $2, now()
          FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
               AS t(n, d, s, r, y, c)
        ON CONFLICT (account_id, mode, normalized) DO UPDATE
           SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
               did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
-              source = EXCLUDED.source, job_id = EXCLUDED.job_id, validated_at = EXCLUDED.validated_at`,
+              source = EXCLUDED.source, job_seq = EXCLUDED.job_seq, validated_at = EXCLUDED.validated_at`,
       [
         job.accountId,
-        job.id,
+        seq,
         facts.map((f) => f.normalized),
         facts.map((f) => f.checks.domain),
         facts.map((f) => f.status),
@@ -167,6 +172,7 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
 }
 
 async function rawCopy(db: Db, jobId: string, batches: VerdictRow[][], writers: number) {
+  const seq = await jobSeqOf(db, jobId);
   await db.pool.query('DROP TABLE IF EXISTS results_copy');
   await db.pool.query('CREATE TABLE results_copy (LIKE results INCLUDING DEFAULTS)');
   let next = 0;
@@ -177,12 +183,12 @@ async function rawCopy(db: Db, jobId: string, batches: VerdictRow[][], writers: 
       try {
         const s = c.query(
           copyFrom(
-            'COPY results_copy (job_id, idx, status, reason, did_you_mean, checks, duration_ms) FROM STDIN',
+            'COPY results_copy (job_seq, idx, duration_ms, status, reason, did_you_mean, checks) FROM STDIN',
           ),
         );
         let text = '';
         for (const { idx, verdict: v } of batch) {
-          text += `${jobId}\t${idx}\t${v.status}\t${v.reason}\t\\N\t${JSON.stringify(v.checks)}\t${v.durationMs}\n`;
+          text += `${seq}\t${idx}\t${v.durationMs}\t${v.status}\t${v.reason}\t\\N\t${packChecks(v.checks)}\n`;
         }
         const done = once(s, 'finish');
         s.end(text);

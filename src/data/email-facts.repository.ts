@@ -14,7 +14,7 @@ export interface EmailFactInput {
 /** Keeps the latest verdict of each address (one statement for a whole batch). */
 export async function upsertEmailFacts(
   db: Db,
-  o: { accountId: string; mode: string; source: string; jobId?: string | null },
+  o: { accountId: string; mode: string; source: string },
   facts: EmailFactInput[],
 ): Promise<void> {
   if (facts.length === 0) return;
@@ -25,9 +25,9 @@ export async function upsertEmailFacts(
   );
   await db.$executeRaw`
     INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
-                             checks, source, job_id, validated_at)
+                             checks, source, validated_at)
     SELECT ${o.accountId}, ${o.mode}, t.normalized, t.domain, t.status, t.reason, t.dym,
-           t.checks::jsonb, ${o.source}, ${o.jobId ?? null}, now()
+           t.checks::jsonb, ${o.source}, now()
       FROM unnest(${facts.map((f) => f.normalized)}::text[], ${facts.map((f) => f.domain)}::text[],
                   ${facts.map((f) => f.status)}::text[], ${facts.map((f) => f.reason)}::text[],
                   ${facts.map((f) => f.didYouMean)}::text[],
@@ -36,7 +36,7 @@ export async function upsertEmailFacts(
     ON CONFLICT (account_id, mode, normalized) DO UPDATE
        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
            did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
-           source = EXCLUDED.source, job_id = EXCLUDED.job_id, idx = NULL,
+           source = EXCLUDED.source, job_seq = NULL, idx = NULL,
            validated_at = EXCLUDED.validated_at`;
 }
 
@@ -47,7 +47,7 @@ export interface EmailFact extends EmailFactInput {
 
 /**
  * An address's fact, unless it was validated before `notBefore` (expired: docs/retention.md).
- * A job's fact refers to its result (job_id, idx), which holds the verdict; a fact whose result
+ * A job's fact refers to its result (job_seq, idx), which holds the verdict; a fact whose result
  * is gone (its job purged) is no fact. A synchronous validation's fact, and any fact written
  * before facts were references, holds its verdict itself.
  */
@@ -77,7 +77,7 @@ export async function findEmailFact(
       FROM email_facts f
       LEFT JOIN LATERAL (
         SELECT r.reason, r.did_you_mean, r.checks FROM results r
-         WHERE f.checks IS NULL AND r.job_id = f.job_id AND r.idx = f.idx) r ON true
+         WHERE f.checks IS NULL AND r.job_seq = f.job_seq AND r.idx = f.idx) r ON true
      WHERE f.account_id = ${accountId} AND f.mode = ${mode} AND f.normalized = ${normalized}
        AND f.validated_at >= ${notBefore}`;
   if (!fact || fact.checks === null || fact.reason === null) return null;

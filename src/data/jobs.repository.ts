@@ -102,8 +102,8 @@ export async function pageResults(
       FROM job_rows j
       LEFT JOIN LATERAL (
         SELECT r.status, r.reason, r.did_you_mean, r.checks, r.duration_ms FROM results r
-         WHERE r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx) OFFSET 0) r ON true
-     WHERE j.job_id = ${jobId} AND j.idx > ${o.afterIdx}
+         WHERE r.job_seq = j.job_seq AND r.idx = COALESCE(j.duplicate_of, j.idx) OFFSET 0) r ON true
+     WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = ${jobId}) AND j.idx > ${o.afterIdx}
        AND (${statuses}::text[] IS NULL OR r.status = ANY(${statuses}::text[]))
        AND (NOT ${o.onlyDone} OR r.status IS NOT NULL)
      ORDER BY j.idx
@@ -129,8 +129,8 @@ export async function countReasons(db: Database, jobId: string) {
     const { rows } = await client.query<{ status: string; reason: string; count: number }>(
       `SELECT r.status, r.reason, count(*)::int AS count
          FROM job_rows j
-         JOIN results r ON r.job_id = j.job_id AND r.idx = COALESCE(j.duplicate_of, j.idx)
-        WHERE j.job_id = $1
+         JOIN results r ON r.job_seq = j.job_seq AND r.idx = COALESCE(j.duplicate_of, j.idx)
+        WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = $1)
         GROUP BY r.status, r.reason
         ORDER BY r.status, count DESC, r.reason`,
       [jobId],

@@ -13,7 +13,8 @@ export async function chunkStarts(db: Db, jobId: string, size: number) {
   return db.$queryRaw<{ domain: string; idx: number }[]>`
     SELECT domain, idx FROM (
       SELECT domain, idx, row_number() OVER (ORDER BY domain, idx) - 1 AS rn
-        FROM job_rows WHERE job_id = ${jobId} AND duplicate_of IS NULL) s
+        FROM job_rows
+        WHERE job_seq = (SELECT seq FROM jobs WHERE id = ${jobId}) AND duplicate_of IS NULL) s
      WHERE rn % ${size} = 0
      ORDER BY domain, idx`;
 }
@@ -21,7 +22,7 @@ export async function chunkStarts(db: Db, jobId: string, size: number) {
 /**
  * The unique rows of a chunk that have no result yet (a re-run skips what is done).
  *
- * `OFFSET 0` keeps the NOT EXISTS a per-row lookup of results' primary key on (job_id, idx).
+ * `OFFSET 0` keeps the NOT EXISTS a per-row lookup of results' primary key on (job_seq, idx).
  * Without it the planner turns it into an anti join, and for a new job of a database whose
  * statistics were taken before it (the job's id unknown to them: "1 row") it picked an inner scan
  * of the job's every result for each row — a chunk of 500 reading 500 × the results so far, so a
@@ -36,18 +37,18 @@ export async function pendingRowsInRange(
   const [toDomain, toIdx] = to ?? [null, null];
   return db.$queryRaw<WorkRow[]>`
     SELECT j.idx, j.email, j.domain, j.syntax_valid FROM job_rows j
-     WHERE j.job_id = ${jobId} AND j.duplicate_of IS NULL
+     WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = ${jobId}) AND j.duplicate_of IS NULL
        AND (j.domain, j.idx) >= (${from[0]}, ${from[1]}::int)
        AND (${toDomain}::text IS NULL OR (j.domain, j.idx) < (${toDomain}::text, ${toIdx}::int))
-       AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.job_id AND r.idx = j.idx OFFSET 0)
+       AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_seq = j.job_seq AND r.idx = j.idx OFFSET 0)
      ORDER BY j.domain, j.idx`;
 }
 
 export async function pendingRowsByIdx(db: Db, jobId: string, idx: number[]): Promise<WorkRow[]> {
   return db.$queryRaw<WorkRow[]>`
     SELECT j.idx, j.email, j.domain, j.syntax_valid FROM job_rows j
-     WHERE j.job_id = ${jobId} AND j.idx = ANY(${idx}::int[])
-       AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.job_id AND r.idx = j.idx OFFSET 0)
+     WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = ${jobId}) AND j.idx = ANY(${idx}::int[])
+       AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_seq = j.job_seq AND r.idx = j.idx OFFSET 0)
      ORDER BY j.domain, j.idx`;
 }
 
@@ -74,8 +75,10 @@ export async function isJobDone(sql: Sql, jobId: string): Promise<boolean> {
 export async function countEarnedCredits(sql: Sql, jobId: string): Promise<number> {
   const { rows } = await clientOf(sql).query<{ n: number }>(
     `SELECT count(*)::int AS n FROM results r
-      WHERE r.job_id = $1 AND r.status <> 'unknown'
-        AND r.idx NOT IN (SELECT j.idx FROM job_rows j WHERE j.job_id = $1 AND NOT j.syntax_valid)`,
+      WHERE r.job_seq = (SELECT seq FROM jobs WHERE id = $1) AND r.status <> 'unknown'
+        AND r.idx NOT IN (SELECT j.idx FROM job_rows j
+                           WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = $1)
+                             AND NOT j.syntax_valid)`,
     [jobId],
   );
   return rows[0]?.n ?? 0;
@@ -91,15 +94,18 @@ export async function markProcessing(db: Db, jobId: string) {
 export async function purgeJobData(db: Db, jobId: string, batch = 20_000) {
   await db.$executeRaw`DELETE FROM job_uploads WHERE job_id = ${jobId}`;
   // Facts whose latest source is this job go with it: a deleted job's results are gone.
-  await db.$executeRaw`DELETE FROM email_facts WHERE job_id = ${jobId}`;
+  const [job] = await db.$queryRaw<{ seq: number }[]>`SELECT seq FROM jobs WHERE id = ${jobId}`;
+  if (!job) return; // its row is gone, and with it (by cascade) its rows and results
+  const seq = job.seq;
+  await db.$executeRaw`DELETE FROM email_facts WHERE job_seq = ${seq}`;
   for (const table of ['results', 'job_rows'] as const) {
     for (;;) {
       const n =
         table === 'results'
           ? await db.$executeRaw`DELETE FROM results WHERE ctid IN (
-              SELECT ctid FROM results WHERE job_id = ${jobId} LIMIT ${batch})`
+              SELECT ctid FROM results WHERE job_seq = ${seq} LIMIT ${batch})`
           : await db.$executeRaw`DELETE FROM job_rows WHERE ctid IN (
-              SELECT ctid FROM job_rows WHERE job_id = ${jobId} LIMIT ${batch})`;
+              SELECT ctid FROM job_rows WHERE job_seq = ${seq} LIMIT ${batch})`;
       if (n < batch) break;
     }
   }
@@ -113,6 +119,6 @@ export async function maxRowWidth(db: Db, jobId: string): Promise<number> {
   const [row] = await db.$queryRaw<{ width: number }[]>`
     SELECT COALESCE(max(CASE WHEN fields IS NULL THEN 1
                              ELSE json_array_length(fields::json) END), 0)::int AS width
-      FROM job_rows WHERE job_id = ${jobId}`;
+      FROM job_rows WHERE job_seq = (SELECT seq FROM jobs WHERE id = ${jobId})`;
   return row?.width ?? 0;
 }

@@ -1,3 +1,4 @@
+import { jobSeqOf } from './job-seq.ts';
 import { clientOf, type Sql } from './transaction.ts';
 
 /**
@@ -39,21 +40,25 @@ export async function deleteJobData(
   batch: number,
 ): Promise<{ rows: number; statements: number }> {
   let rows = 0;
-  let statements = 0;
+  let statements = 1;
+  // job_uploads is keyed by the job's id, job_rows and results by its seq (src/data/job-seq.ts).
+  const seq = await jobSeqOf(sql, jobId);
+  if (seq === null) return { rows, statements }; // its row is gone, its data with it (cascade)
   for (const table of ['job_uploads', 'results', 'job_rows'] as const) {
-    const { key, perStatement } = JOB_TABLES[table];
+    const { key, perStatement, job } = JOB_TABLES[table];
+    const owner = job === 'id' ? jobId : seq;
     // About 1 MB an upload part: a tenth of the batch is plenty per statement.
     const step = perStatement === 'parts' ? Math.max(1, Math.ceil(batch / 10)) : batch;
     const { rows: top } = await clientOf(sql).query<{ max: number | null }>(
-      `SELECT max(${key}) AS max FROM ${table} WHERE job_id = $1`,
-      [jobId],
+      `SELECT max(${key}) AS max FROM ${table} WHERE ${JOB_COLUMN[job]} = $1`,
+      [owner],
     );
     statements += 1;
     const last = top[0]?.max ?? -1;
     for (let from = 0; from <= last; from += step) {
       const { rowCount } = await clientOf(sql).query(
-        `DELETE FROM ${table} WHERE job_id = $1 AND ${key} >= $2 AND ${key} < $3`,
-        [jobId, from, from + step],
+        `DELETE FROM ${table} WHERE ${JOB_COLUMN[job]} = $1 AND ${key} >= $2 AND ${key} < $3`,
+        [owner, from, from + step],
       );
       rows += rowCount ?? 0;
       statements += 1;
@@ -62,12 +67,13 @@ export async function deleteJobData(
   return { rows, statements };
 }
 
-/** The tables of a job's data and the key that numbers its rows from 0 (after job_id). */
+/** The tables of a job's data, the column that names the job, and the key that numbers its rows from 0. */
 const JOB_TABLES = {
-  job_uploads: { key: 'seq', perStatement: 'parts' },
-  results: { key: 'idx', perStatement: 'rows' },
-  job_rows: { key: 'idx', perStatement: 'rows' },
+  job_uploads: { job: 'id', key: 'seq', perStatement: 'parts' },
+  results: { job: 'seq', key: 'idx', perStatement: 'rows' },
+  job_rows: { job: 'seq', key: 'idx', perStatement: 'rows' },
 } as const;
+const JOB_COLUMN = { id: 'job_id', seq: 'job_seq' } as const;
 
 /**
  * Removes a retired job's own row, once its data is gone; its webhook events and attempts (a few

@@ -4,6 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { packChecks } from './stored-forms.ts';
 import { copyEscape, copyText } from './copy-text.ts';
 import type { Database } from './db.ts';
+import { knownJobSeqOf } from './job-seq.ts';
 import { clientOf, isUniqueViolation, withTransaction } from './transaction.ts';
 import type { Verdict } from '../validation/types.ts';
 import { factOf } from '../validation/verdict.ts';
@@ -31,18 +32,16 @@ export interface JobRef {
   mode: string;
 }
 
-async function copyResults(client: pg.PoolClient, jobId: string, rows: VerdictRow[]) {
-  const job = copyEscape(jobId);
+async function copyResults(client: pg.PoolClient, jobSeq: number, rows: VerdictRow[]) {
   let text = '';
   for (const { idx, verdict: v } of rows) {
     text +=
-      `${job}\t${idx}\t${copyEscape(v.status)}\t${copyEscape(v.reason)}\t` +
-      `${copyText(v.didYouMean)}\t${copyEscape(packChecks(v.checks))}\t` +
-      `${Math.round(v.durationMs)}\n`;
+      `${jobSeq}\t${idx}\t${Math.round(v.durationMs)}\t${copyEscape(v.status)}\t` +
+      `${copyEscape(v.reason)}\t${copyText(v.didYouMean)}\t${copyEscape(packChecks(v.checks))}\n`;
   }
   const stream = client.query(
     copyFrom(
-      'COPY results (job_id, idx, status, reason, did_you_mean, checks, duration_ms) FROM STDIN',
+      'COPY results (job_seq, idx, duration_ms, status, reason, did_you_mean, checks) FROM STDIN',
     ),
   );
   const finished = once(stream, 'finish');
@@ -51,16 +50,16 @@ async function copyResults(client: pg.PoolClient, jobId: string, rows: VerdictRo
 }
 
 /** Insert-if-absent: for a batch some of whose rows another run of the chunk already wrote. */
-async function insertAbsentResults(client: pg.PoolClient, jobId: string, rows: VerdictRow[]) {
+async function insertAbsentResults(client: pg.PoolClient, jobSeq: number, rows: VerdictRow[]) {
   const { rows: inserted } = await client.query<{ idx: number; status: string }>(
-    `INSERT INTO results (job_id, idx, status, reason, did_you_mean, checks, duration_ms)
+    `INSERT INTO results (job_seq, idx, status, reason, did_you_mean, checks, duration_ms)
      SELECT $1, t.idx, t.status, t.reason, t.dym, t.checks::jsonb, t.duration
        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
             AS t(idx, status, reason, dym, checks, duration)
-     ON CONFLICT (job_id, idx) DO NOTHING
+     ON CONFLICT (job_seq, idx) DO NOTHING
      RETURNING idx, status`,
     [
-      jobId,
+      jobSeq,
       rows.map((r) => r.idx),
       rows.map((r) => r.verdict.status),
       rows.map((r) => r.verdict.reason),
@@ -77,7 +76,7 @@ async function insertAbsentResults(client: pg.PoolClient, jobId: string, rows: V
  * (what the domain counts group by) and the result's idx; the verdict itself stays in `results`
  * (src/data/email-facts.repository.ts reads it from there).
  */
-async function upsertFacts(client: pg.PoolClient, job: JobRef, rows: VerdictRow[]) {
+async function upsertFacts(client: pg.PoolClient, job: JobRef, jobSeq: number, rows: VerdictRow[]) {
   const facts = rows
     .flatMap((r) => {
       const fact = factOf(r.verdict);
@@ -88,18 +87,18 @@ async function upsertFacts(client: pg.PoolClient, job: JobRef, rows: VerdictRow[
     .sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0));
   if (facts.length === 0) return;
   await client.query(
-    `INSERT INTO email_facts (account_id, mode, normalized, domain, status, source, job_id, idx,
+    `INSERT INTO email_facts (account_id, mode, normalized, domain, status, source, job_seq, idx,
                               validated_at)
      SELECT $1, $2, t.normalized, t.domain, t.status, 'job', $3, t.idx, now()
        FROM unnest($4::text[], $5::text[], $6::text[], $7::int[]) AS t(normalized, domain, status, idx)
      ON CONFLICT (account_id, mode, normalized) DO UPDATE
         SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = NULL,
             did_you_mean = NULL, checks = NULL, source = EXCLUDED.source,
-            job_id = EXCLUDED.job_id, idx = EXCLUDED.idx, validated_at = EXCLUDED.validated_at`,
+            job_seq = EXCLUDED.job_seq, idx = EXCLUDED.idx, validated_at = EXCLUDED.validated_at`,
     [
       job.accountId,
       job.mode,
-      job.id,
+      jobSeq,
       facts.map((f) => f.normalized),
       facts.map((f) => f.domain),
       facts.map((f) => f.status),
@@ -120,6 +119,8 @@ export async function writeVerdicts(
   job: JobRef,
   rows: VerdictRow[],
 ): Promise<{ processed: number; total: number } | null> {
+  const jobSeq = await knownJobSeqOf(db, job.id);
+  if (jobSeq === null) return null; // deleted and purged
   return withTransaction(db, async (tx) => {
     const client = clientOf(tx);
     let inserted: { idx: number; status: string }[];
@@ -127,19 +128,19 @@ export async function writeVerdicts(
     // that came back) makes it fail as a whole, and the batch is then inserted row by row.
     await client.query('SAVEPOINT copy');
     try {
-      await copyResults(client, job.id, rows);
+      await copyResults(client, jobSeq, rows);
       inserted = rows.map((r) => ({ idx: r.idx, status: r.verdict.status }));
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       await client.query('ROLLBACK TO SAVEPOINT copy');
-      inserted = await insertAbsentResults(client, job.id, rows);
+      inserted = await insertAbsentResults(client, jobSeq, rows);
     }
     const weight = new Map<number, number>();
     if (inserted.length > 0) {
       const { rows: dups } = await client.query<{ idx: number; n: number }>(
         `SELECT duplicate_of AS idx, count(*)::int AS n FROM job_rows
-          WHERE job_id = $1 AND duplicate_of = ANY($2::int[]) GROUP BY duplicate_of`,
-        [job.id, inserted.map((r) => r.idx)],
+          WHERE job_seq = $1 AND duplicate_of = ANY($2::int[]) GROUP BY duplicate_of`,
+        [jobSeq, inserted.map((r) => r.idx)],
       );
       for (const d of dups) weight.set(d.idx, d.n);
     }
@@ -156,6 +157,7 @@ export async function writeVerdicts(
     await upsertFacts(
       client,
       job,
+      jobSeq,
       inserted.length === rows.length ? rows : rows.filter((r) => written.has(r.idx)),
     );
     // Last and brief: the job's row, locked from here to the commit.

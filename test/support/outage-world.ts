@@ -161,14 +161,18 @@ export async function outageFigures(w: OutageWorld, jobId: string, topUp = 1_000
   const prisma = w.h.deps.db.prisma;
   const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
   const [rows, results, duplicated] = await Promise.all([
-    prisma.jobRow.count({ where: { jobId } }),
-    prisma.result.count({ where: { jobId } }),
+    prisma.jobRow.count({ where: { job: { id: jobId } } }),
+    prisma.result.count({ where: { job: { id: jobId } } }),
     prisma.$queryRaw<{ n: number }[]>`
       SELECT count(*)::int AS n FROM (
-        SELECT idx FROM results WHERE job_id = ${jobId} GROUP BY idx HAVING count(*) > 1) d`,
+        SELECT idx FROM results WHERE job_seq = ${job.seq} GROUP BY idx HAVING count(*) > 1) d`,
   ]);
-  const uniqueRows = await prisma.jobRow.count({ where: { jobId, duplicateOf: null } });
-  const earned = await prisma.result.count({ where: { jobId, NOT: { status: 'unknown' } } });
+  const uniqueRows = await prisma.jobRow.count({
+    where: { job: { id: jobId }, duplicateOf: null },
+  });
+  const earned = await prisma.result.count({
+    where: { job: { id: jobId }, NOT: { status: 'unknown' } },
+  });
   const account = await prisma.account.findUniqueOrThrow({ where: { id: w.account.id } });
   const ledger = await prisma.creditLedger.findMany({
     where: { accountId: w.account.id },

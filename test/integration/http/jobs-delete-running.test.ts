@@ -143,8 +143,8 @@ describe('DELETE /v1/jobs/{id} of a running live job', () => {
     // Rows and results go in the background.
     await waitFor(
       async () =>
-        (await h.deps.db.prisma.result.count({ where: { jobId } })) === 0 &&
-        (await h.deps.db.prisma.jobRow.count({ where: { jobId } })) === 0,
+        (await h.deps.db.prisma.result.count({ where: { job: { id: jobId } } })) === 0 &&
+        (await h.deps.db.prisma.jobRow.count({ where: { job: { id: jobId } } })) === 0,
       { what: 'the deleted job purged' },
     );
 

@@ -51,7 +51,7 @@ describe('POST /v1/jobs with a JSON list', () => {
     const rows = await waitFor(
       async () => {
         const found = await h.deps.db.prisma.jobRow.findMany({
-          where: { jobId: created.json.id },
+          where: { job: { id: created.json.id } },
           orderBy: { idx: 'asc' },
         });
         return found.length === 6 && found;
@@ -181,9 +181,9 @@ describe('POST /v1/jobs with a JSON list', () => {
     // A job's fact as it was stored before facts were references: the verdict inline, no idx.
     await h.deps.db.pool.query(
       `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
-                                checks, source, job_id, validated_at)
+                                checks, source, job_seq, validated_at)
        VALUES ($1, 'test', 'old@ref.example', 'ref.example', 'risky', 'role_account', NULL,
-               $2::jsonb, 'job', $3, now())`,
+               $2::jsonb, 'job', (SELECT seq FROM jobs WHERE id = $3), now())`,
       [acct.id, JSON.stringify(replaced.result.checks), created.json.id],
     );
     expect((await call('GET', '/v1/enrichment?email=old@ref.example')).json).toMatchObject({
@@ -409,7 +409,7 @@ describe('job creation edge cases', () => {
     expect((await call('GET', `/v1/jobs/${job.json.id}`)).status).toBe(404);
     await waitFor(
       async () =>
-        (await h.deps.db.prisma.jobRow.count({ where: { jobId: job.json.id } })) === 0 &&
+        (await h.deps.db.prisma.jobRow.count({ where: { job: { id: job.json.id } } })) === 0 &&
         (await h.deps.db.prisma.jobUpload.count({ where: { jobId: job.json.id } })) === 0,
       { what: 'the deleted job purged' },
     );

@@ -68,11 +68,11 @@ describe('tenancy: another account’s job is exactly as absent as a job that ne
       expect((await asAlice(method, path)).status, `${method} ${path}`).toBe(404);
     }
     await waitFor(
-      async () => (await h.deps.db.prisma.jobRow.count({ where: { jobId: aliceJob } })) === 0,
+      async () => (await h.deps.db.prisma.jobRow.count({ where: { job: { id: aliceJob } } })) === 0,
       {
         what: 'rows purged',
       },
     );
-    expect(await h.deps.db.prisma.result.count({ where: { jobId: aliceJob } })).toBe(0);
+    expect(await h.deps.db.prisma.result.count({ where: { job: { id: aliceJob } } })).toBe(0);
   });
 });

@@ -106,7 +106,7 @@ describe('a worker stopped by SIGTERM in the middle of a chunk', () => {
 
     expect(done).toMatchObject({ total: 300, unique: 300, processed: 300, progress: 100 });
     expect(done.counts).toEqual({ deliverable: 300, undeliverable: 0, risky: 0, unknown: 0 });
-    expect(await h.deps.db.prisma.result.count({ where: { jobId } })).toBe(300);
+    expect(await h.deps.db.prisma.result.count({ where: { job: { id: jobId } } })).toBe(300);
     expect(done.credits_charged).toBe(300);
     const account = await h.deps.db.prisma.account.findUniqueOrThrow({ where: { id: acct.id } });
     expect(account.creditBalance).toBe(1000 - 300);

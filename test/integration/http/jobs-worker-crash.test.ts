@@ -65,7 +65,7 @@ describe('a worker process killed while a job runs', () => {
 
     expect(done).toMatchObject({ total: 120, unique: 100, processed: 120, progress: 100 });
     expect(done.counts).toEqual({ deliverable: 0, undeliverable: 0, risky: 120, unknown: 0 }); // catch-all
-    expect(await h.deps.db.prisma.result.count({ where: { jobId } })).toBe(100);
+    expect(await h.deps.db.prisma.result.count({ where: { job: { id: jobId } } })).toBe(100);
     const page = await call('GET', `/v1/jobs/${jobId}/results?limit=1000`);
     expect(page.json.data.map((r: any) => r.index)).toEqual(
       Array.from({ length: 120 }, (_, i) => i),
@@ -93,7 +93,7 @@ describe('a worker process killed while a job runs', () => {
     children.push(next);
     const done = await jobWhen(call, jobId, 'completed', 60_000);
     expect(done.processed).toBe(80);
-    expect(await h.deps.db.prisma.result.count({ where: { jobId } })).toBe(80);
+    expect(await h.deps.db.prisma.result.count({ where: { job: { id: jobId } } })).toBe(80);
   });
 
   it('when SIGTERM’s deadline cuts chunks short, then they go back to the queue without using up an attempt', async () => {

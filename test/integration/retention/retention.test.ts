@@ -74,7 +74,7 @@ async function age(jobId: string, days: number) {
   );
   await sql(
     `UPDATE email_facts SET validated_at = validated_at - make_interval(days => $2)
-      WHERE job_id = $1`,
+      WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1)`,
     jobId,
     days,
   );
@@ -84,12 +84,15 @@ async function age(jobId: string, days: number) {
 async function holdings(jobId: string) {
   const [row] = await sql<Record<string, number>>(
     `SELECT (SELECT count(*) FROM jobs WHERE id = $1)::int AS jobs,
-            (SELECT count(*) FROM job_rows WHERE job_id = $1)::int AS job_rows,
-            (SELECT count(*) FROM results WHERE job_id = $1)::int AS results,
+            (SELECT count(*) FROM job_rows
+              WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1))::int AS job_rows,
+            (SELECT count(*) FROM results
+              WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1))::int AS results,
             (SELECT count(*) FROM job_uploads WHERE job_id = $1)::int AS job_uploads,
             (SELECT count(*) FROM webhook_events WHERE job_id = $1)::int AS webhook_events,
             (SELECT count(*) FROM webhook_attempts WHERE job_id = $1)::int AS webhook_attempts,
-            (SELECT count(*) FROM email_facts WHERE job_id = $1)::int AS email_facts,
+            (SELECT count(*) FROM email_facts
+              WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1))::int AS email_facts,
             (SELECT count(*) FROM credit_ledger WHERE job_id = $1)::int AS ledger`,
     jobId,
   );

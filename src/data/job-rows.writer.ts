@@ -1,7 +1,7 @@
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { copyEscape, copyText } from './copy-text.ts';
 import { jobSeqOf } from './job-seq.ts';
-import { packFields } from './stored-forms.ts';
+import { packFields, packNormalized } from './stored-forms.ts';
 import { once } from 'node:events';
 import { clientOf, type Tx } from './transaction.ts';
 
@@ -70,7 +70,7 @@ export function openJobRowsCopy(tx: Tx, jobId: string) {
     async write(row: JobRowInput) {
       if (!stream) await open();
       buffer +=
-        `${job}\t${row.idx}\t${copyText(packFields(row.fields, row.email))}\t${copyEscape(row.email)}\t${copyText(row.normalized)}\t` +
+        `${job}\t${row.idx}\t${copyText(packFields(row.fields, row.email))}\t${copyEscape(row.email)}\t${copyText(packNormalized(row.normalized, row.email))}\t` +
         `${copyEscape(row.domain)}\t${row.syntaxValid ? 't' : 'f'}\t${row.duplicateOf ?? '\\N'}\n`;
       if (buffer.length >= 65536) await flush();
     },

@@ -97,7 +97,9 @@ export async function pageResults(
 ): Promise<ResultRow[]> {
   const statuses = o.statuses && o.statuses.length > 0 ? o.statuses : null;
   const rows = await db.$queryRaw<(Omit<ResultRow, 'fields'> & { fields: string | null })[]>`
-    SELECT j.idx, j.email, j.normalized, j.fields, j.duplicate_of,
+    SELECT j.idx, j.email, j.fields, j.duplicate_of,
+           -- stored null when it is the address as written (src/data/stored-forms.ts)
+           CASE WHEN j.syntax_valid THEN COALESCE(j.normalized, j.email) END AS normalized,
            r.status, r.reason, r.did_you_mean, r.checks, r.duration_ms
       FROM job_rows j
       LEFT JOIN LATERAL (

@@ -54,6 +54,15 @@ export function packFields(fields: string[] | null, email: string): string | nul
   return JSON.stringify(at < 0 ? fields : fields.map((f, i) => (i === at ? null : f)));
 }
 
+/**
+ * How an input row's normalised address is stored (job_rows.normalized): null where it is the
+ * address exactly as written (most rows), so it is not kept twice. An invalid address has none
+ * (null too): syntax_valid tells the two apart.
+ */
+export function packNormalized(normalized: string | null, email: string): string | null {
+  return normalized === email ? null : normalized;
+}
+
 /** The fields of a stored row (either form). */
 export function unpackFields(stored: string | null, email: string): string[] | null {
   if (stored === null) return null;

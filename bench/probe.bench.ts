@@ -12,7 +12,10 @@
  *
  * Every address is on a domain not asked before (no DNS or catch-all cache helps either side).
  * Half the addresses exist (the engine then also tests the domain for catch-all, one RCPT more),
- * half are unknown (550). The peer connects to port 25 only: its child process redirects that
+ * half are unknown (550). The 50 ms is the network's round trip: a reply leaves 50 ms after its
+ * command arrived, so commands pipelined in one write (RFC 2920, offered by the servers) are
+ * answered together. The API and the engine also run with SMTP_PIPELINING=false in the same run
+ * (one command, one reply: the dialogue before pipelining). The peer connects to port 25 only: its child process redirects that
  * port to the simulated servers'. Own database, dropped at the end; only loopback.
  *
  * Options (env): BENCH_PROBE_N (sequential addresses per subject, 40), BENCH_PROBE_CONCURRENT (60).
@@ -43,7 +46,8 @@ const hostIp = (i: number) => `127.13.4.${2 + (i % HOSTS)}`;
 const domainOf = (subject: string, i: number) => `${subject}-${i}.probe.test`;
 /** Even: the mailbox exists; odd: 550 user unknown. */
 const addressOf = (subject: string, i: number) => `user.${i}@${domainOf(subject, i)}`;
-const SUBJECTS = ['api', 'engine', 'peer'] as const;
+const SUBJECTS = ['api', 'api-serial', 'engine', 'engine-serial', 'peer'] as const;
+type ChildSubject = 'engine' | 'engine-serial' | 'peer';
 const TOTAL = N + CONCURRENT + 2;
 
 interface Sample {
@@ -66,7 +70,7 @@ const median = (xs: number[]) => {
 
 // ---- the child: one subject, in a process of its own -------------------------------------
 
-async function child(subject: 'engine' | 'peer', dnsAddress: string, smtpPort: number) {
+async function child(subject: ChildSubject, dnsAddress: string, smtpPort: number) {
   let verifyOne: (email: string) => Promise<unknown>;
   let close = async () => undefined as unknown;
   if (subject === 'peer') {
@@ -91,6 +95,7 @@ async function child(subject: 'engine' | 'peer', dnsAddress: string, smtpPort: n
           timeoutMs: 10_000,
           allowPrivate: true,
           maxConnectionsPerHost: 3,
+          pipelining: subject === 'engine',
         },
       },
       { redis, logger: pino({ level: 'silent' }), keyPrefix: `mailsift-bench:${randomUUID()}:` },
@@ -154,7 +159,7 @@ function start(script: string, args: string[], env: Record<string, string>): Chi
   });
 }
 
-async function runChild(subject: 'engine' | 'peer', dnsAddress: string, port: number) {
+async function runChild(subject: ChildSubject, dnsAddress: string, port: number) {
   const c = start('bench/probe.bench.ts', ['--child', subject, dnsAddress, String(port)], {});
   let out = '';
   c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -181,6 +186,7 @@ async function main() {
       behaviour: {
         greetingMs: 100,
         latencyMs: 50,
+        latencyIsRoundTrip: true,
         rcpt: (address: string) =>
           Number(/^user\.(\d+)@/.exec(address)?.[1] ?? 1) % 2 === 0
             ? { code: 250, message: '2.1.5 Ok' }
@@ -201,53 +207,60 @@ async function main() {
   await admin('DROP DATABASE IF EXISTS mailsift_bench_probe WITH (FORCE)');
   await migrate(DB);
   const db = createDatabase(DB, 2);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const api = start('src/server.ts', [], {
-    DATABASE_URL: DB,
-    PORT: String(port),
-    QUEUE_PREFIX: `benchprobe${port}`,
-    DNS_SERVERS: dnsServer.address,
-    SMTP_PORT: String(smtp.port),
-    SMTP_ALLOW_PRIVATE: 'true',
-    LOG_LEVEL: 'warn',
-  });
+  const started: ChildProcess[] = [];
   try {
     const account = await createAccount(
       { db },
-      {
-        name: 'bench',
-        plan: 'business',
-        credits: TOTAL + 10,
-      },
+      { name: 'bench', plan: 'business', credits: 2 * TOTAL + 10 },
     );
-    await waitHealthy(port);
-    const post = async (email: string) => {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/validate`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${account.keys.live}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ email }),
+    /** `POST /v1/validate` on an API process of its own, one address at a time. */
+    const measureApi = async (subject: 'api' | 'api-serial') => {
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const api = start('src/server.ts', [], {
+        DATABASE_URL: DB,
+        PORT: String(port),
+        QUEUE_PREFIX: `benchprobe${port}`,
+        DNS_SERVERS: dnsServer.address,
+        SMTP_PORT: String(smtp.port),
+        SMTP_ALLOW_PRIVATE: 'true',
+        SMTP_PIPELINING: String(subject === 'api'),
+        LOG_LEVEL: 'warn',
       });
-      const body = (await res.json()) as { result?: { status: string } };
-      if (res.status !== 200) throw new Error(`POST /v1/validate ${res.status}`);
-      return body.result?.status;
+      started.push(api);
+      await waitHealthy(port);
+      const post = async (email: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/validate`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${account.keys.live}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ email }),
+        });
+        const body = (await res.json()) as { result?: { status: string } };
+        if (res.status !== 200) throw new Error(`POST /v1/validate ${res.status}`);
+        return body.result?.status;
+      };
+      await post(addressOf(subject, TOTAL - 1));
+      await post(addressOf(subject, TOTAL - 2));
+      const pid = api.pid!;
+      const samples: Sample[] = [];
+      const cpu0 = cpuMsOf(pid);
+      for (let i = 0; i < N; i++) {
+        const t = performance.now();
+        await post(addressOf(subject, i));
+        samples.push({ ms: performance.now() - t, exists: i % 2 === 0 });
+      }
+      const cpu = (cpuMsOf(pid) - cpu0) / N;
+      const mem = rssMbOf(pid);
+      api.kill('SIGTERM');
+      if (api.exitCode === null) await once(api, 'exit');
+      return { samples, cpu, mem };
     };
-    await post(addressOf('api', TOTAL - 1));
-    await post(addressOf('api', TOTAL - 2));
-    const pid = api.pid!;
-    const apiSamples: Sample[] = [];
-    const cpu0 = cpuMsOf(pid);
-    for (let i = 0; i < N; i++) {
-      const t = performance.now();
-      await post(addressOf('api', i));
-      apiSamples.push({ ms: performance.now() - t, exists: i % 2 === 0 });
-    }
-    const apiCpu = (cpuMsOf(pid) - cpu0) / N;
-    const apiMem = rssMbOf(pid);
-
+    const api = await measureApi('api');
+    const apiSerial = await measureApi('api-serial');
     const engine = await runChild('engine', dnsServer.address, smtp.port);
+    const engineSerial = await runChild('engine-serial', dnsServer.address, smtp.port);
     const peer = await runChild('peer', dnsServer.address, smtp.port);
 
     const row = (name: string, samples: Sample[], cpu: number, memory: string) => {
@@ -263,16 +276,25 @@ async function main() {
     console.log(
       `${'subject'.padEnd(34)} ${'exists'.padStart(9)} ${'unknown'.padStart(9)} ${'CPU/addr'.padStart(10)}   memory`,
     );
-    console.log(
+    const apiRow = (name: string, r: typeof api) =>
       row(
-        'POST /v1/validate (API process)',
-        apiSamples,
-        apiCpu,
-        `API RSS ${apiMem.rss.toFixed(0)} MB (peak ${apiMem.hwm.toFixed(0)} MB)`,
-      ),
+        name,
+        r.samples,
+        r.cpu,
+        `API RSS ${r.mem.rss.toFixed(0)} MB (peak ${r.mem.hwm.toFixed(0)} MB)`,
+      );
+    console.log(apiRow('POST /v1/validate, pipelined', api));
+    console.log(apiRow('POST /v1/validate, SMTP_PIPELINING=0', apiSerial));
+    console.log(
+      row('engine verify(), pipelined', engine.samples, engine.cpuMsPerAddress, inFlight(engine)),
     );
     console.log(
-      row('engine verify() alone', engine.samples, engine.cpuMsPerAddress, inFlight(engine)),
+      row(
+        'engine verify(), SMTP_PIPELINING=0',
+        engineSerial.samples,
+        engineSerial.cpuMsPerAddress,
+        inFlight(engineSerial),
+      ),
     );
     console.log(
       row('peer: deep-email-validator', peer.samples, peer.cpuMsPerAddress, inFlight(peer)),
@@ -280,15 +302,20 @@ async function main() {
     const ratio = (a: Sample[], b: Sample[]) =>
       (median(a.map((s) => s.ms)) / median(b.map((s) => s.ms))).toFixed(2);
     console.log(
-      `time vs the peer (all addresses): POST ${ratio(apiSamples, peer.samples)}×, engine ${ratio(engine.samples, peer.samples)}×; ` +
+      `time vs the peer (all addresses): POST ${ratio(api.samples, peer.samples)}× (serial ${ratio(apiSerial.samples, peer.samples)}×), ` +
+        `engine ${ratio(engine.samples, peer.samples)}× (serial ${ratio(engineSerial.samples, peer.samples)}×); ` +
         `CPU: engine ${(engine.cpuMsPerAddress / peer.cpuMsPerAddress).toFixed(2)}× the peer's`,
     );
     console.log(
-      'the engine asks one RCPT more for an existing address on a new domain (its catch-all test); the peer never says QUIT',
+      'the engine asks one RCPT more for a new domain (its catch-all test: pipelined, in the same round trip); the peer never says QUIT',
     );
   } finally {
-    api.kill('SIGTERM');
-    if (api.exitCode === null) await once(api, 'exit');
+    for (const c of started) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGTERM');
+        await once(c, 'exit');
+      }
+    }
     await db.close();
     await smtp.close();
     await dnsServer.close();
@@ -299,7 +326,7 @@ async function main() {
 const at = process.argv.indexOf('--child');
 if (at >= 0) {
   const [subject, dnsAddress, port] = process.argv.slice(at + 1);
-  await child(subject as 'engine' | 'peer', dnsAddress!, Number(port));
+  await child(subject as ChildSubject, dnsAddress!, Number(port));
 } else {
   await main();
 }

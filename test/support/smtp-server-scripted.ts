@@ -37,6 +37,10 @@ export async function startScriptedSmtpServer(
     const id = stats.open();
     stats.remoteAddresses.push(raw.remoteAddress ?? '');
     sockets.add(raw);
+    // Each reply leaves when written: with Nagle, a reply written while the one before is not
+    // yet acknowledged waits for the client's delayed ACK (40 ms on Linux), which would hold
+    // back the replies to pipelined commands that real MTAs send together.
+    raw.setNoDelay(true);
     let sock: net.Socket = raw;
     let buffer = '';
     let busy = false;

@@ -47,9 +47,9 @@ async function seed(c: pg.Client, jobId: string, account: string) {
     [jobId, ROWS],
   );
   await c.query(
-    `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, checks,
+    `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, reason, checks,
                               source, job_seq, validated_at)
-     SELECT $1, 'live', $3 || '.' || g || '@x.example', 'x.example', 'deliverable',
+     SELECT (SELECT seq FROM accounts WHERE id = $1), 'live', $3 || '.' || g || '@x.example', 'x.example', 'deliverable',
             'accepted_email', '[]', 'job', (SELECT seq FROM jobs WHERE id = $3),
             now() - interval '31 days'
        FROM generate_series(0, $2 - 1) g`,

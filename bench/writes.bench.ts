@@ -145,12 +145,12 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
       .map((r) => r.verdict)
       .sort((a, b) => (a.normalized! < b.normalized! ? -1 : 1));
     await c.query(
-      `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
+      `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, reason, did_you_mean,
                                 checks, source, job_seq, validated_at)
-       SELECT $1, 'live', t.n, t.d, t.s, t.r, t.y, t.c::jsonb, 'job', $2, now()
+       SELECT (SELECT seq FROM accounts WHERE id = $1), 'live', t.n, t.d, t.s, t.r, t.y, t.c::jsonb, 'job', $2, now()
          FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
               AS t(n, d, s, r, y, c)
-       ON CONFLICT (account_id, mode, normalized) DO UPDATE
+       ON CONFLICT (account_seq, mode, normalized) DO UPDATE
           SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
               did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
               source = EXCLUDED.source, job_seq = EXCLUDED.job_seq, validated_at = EXCLUDED.validated_at`,

@@ -24,16 +24,16 @@ export async function upsertEmailFacts(
     a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0,
   );
   await db.$executeRaw`
-    INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
+    INSERT INTO email_facts (account_seq, mode, normalized, domain, status, reason, did_you_mean,
                              checks, source, validated_at)
-    SELECT ${o.accountId}, ${o.mode}, t.normalized, t.domain, t.status, t.reason, t.dym,
+    SELECT (SELECT seq FROM accounts WHERE id = ${o.accountId}), ${o.mode}, t.normalized, t.domain, t.status, t.reason, t.dym,
            t.checks::jsonb, ${o.source}, now()
       FROM unnest(${facts.map((f) => f.normalized)}::text[], ${facts.map((f) => f.domain)}::text[],
                   ${facts.map((f) => f.status)}::text[], ${facts.map((f) => f.reason)}::text[],
                   ${facts.map((f) => f.didYouMean)}::text[],
                   ${facts.map((f) => packChecks(f.checks))}::text[])
            AS t(normalized, domain, status, reason, dym, checks)
-    ON CONFLICT (account_id, mode, normalized) DO UPDATE
+    ON CONFLICT (account_seq, mode, normalized) DO UPDATE
        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
            did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
            source = EXCLUDED.source, job_seq = NULL, idx = NULL,
@@ -78,7 +78,7 @@ export async function findEmailFact(
       LEFT JOIN LATERAL (
         SELECT r.reason, r.did_you_mean, r.checks FROM results r
          WHERE f.checks IS NULL AND r.job_seq = f.job_seq AND r.idx = f.idx) r ON true
-     WHERE f.account_id = ${accountId} AND f.mode = ${mode} AND f.normalized = ${normalized}
+     WHERE f.account_seq = (SELECT seq FROM accounts WHERE id = ${accountId}) AND f.mode = ${mode} AND f.normalized = ${normalized}
        AND f.validated_at >= ${notBefore}`;
   if (!fact || fact.checks === null || fact.reason === null) return null;
   return {
@@ -103,7 +103,8 @@ export async function domainStatusCounts(
 ) {
   return db.$queryRaw<{ status: string; n: number; last: Date }[]>`
     SELECT status, count(*)::int AS n, max(validated_at) AS last FROM email_facts
-     WHERE account_id = ${accountId} AND mode = ${mode} AND domain = ${domain}
+     WHERE account_seq = (SELECT seq FROM accounts WHERE id = ${accountId}) AND mode = ${mode}
+       AND domain = ${domain}
        AND validated_at >= ${notBefore}
      GROUP BY status`;
 }

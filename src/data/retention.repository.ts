@@ -99,7 +99,7 @@ export async function deleteExpiredFacts(
 ): Promise<number> {
   const { rowCount } = await clientOf(sql).query(
     `DELETE FROM email_facts WHERE ctid = ANY(ARRAY(
-       SELECT f.ctid FROM email_facts f JOIN accounts a ON a.id = f.account_id
+       SELECT f.ctid FROM email_facts f JOIN accounts a ON a.seq = f.account_seq
         WHERE f.validated_at < now() - make_interval(days => (
                 SELECT LEAST($1::int, min(results_retention_days)) FROM accounts))
           AND f.validated_at < now() - make_interval(

@@ -87,11 +87,11 @@ async function upsertFacts(client: pg.PoolClient, job: JobRef, jobSeq: number, r
     .sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0));
   if (facts.length === 0) return;
   await client.query(
-    `INSERT INTO email_facts (account_id, mode, normalized, domain, status, source, job_seq, idx,
+    `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, source, job_seq, idx,
                               validated_at)
-     SELECT $1, $2, t.normalized, t.domain, t.status, 'job', $3, t.idx, now()
+     SELECT (SELECT seq FROM accounts WHERE id = $1), $2, t.normalized, t.domain, t.status, 'job', $3, t.idx, now()
        FROM unnest($4::text[], $5::text[], $6::text[], $7::int[]) AS t(normalized, domain, status, idx)
-     ON CONFLICT (account_id, mode, normalized) DO UPDATE
+     ON CONFLICT (account_seq, mode, normalized) DO UPDATE
         SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = NULL,
             did_you_mean = NULL, checks = NULL, source = EXCLUDED.source,
             job_seq = EXCLUDED.job_seq, idx = EXCLUDED.idx, validated_at = EXCLUDED.validated_at`,

@@ -74,7 +74,7 @@ export async function stateOf(h: Harness, accountId: string) {
     prisma.account.findUniqueOrThrow({ where: { id: accountId } }),
     prisma.creditLedger.aggregate({ where: { accountId }, _sum: { amount: true }, _count: true }),
     prisma.job.count({ where: { accountId } }),
-    prisma.emailFact.count({ where: { accountId } }),
+    prisma.emailFact.count({ where: { account: { id: accountId } } }),
     countersOf(h, accountId),
   ]);
   return {

@@ -184,9 +184,9 @@ describe('POST /v1/jobs with a JSON list', () => {
 
     // A job's fact as it was stored before facts were references: the verdict inline, no idx.
     await h.deps.db.pool.query(
-      `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
+      `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, reason, did_you_mean,
                                 checks, source, job_seq, validated_at)
-       VALUES ($1, 'test', 'old@ref.example', 'ref.example', 'risky', 'role_account', NULL,
+       VALUES ((SELECT seq FROM accounts WHERE id = $1), 'test', 'old@ref.example', 'ref.example', 'risky', 'role_account', NULL,
                $2::jsonb, 'job', (SELECT seq FROM jobs WHERE id = $3), now())`,
       [acct.id, JSON.stringify(replaced.result.checks), created.json.id],
     );

@@ -8,11 +8,16 @@
  * here through the same domain function), so a 1M job is accepted on a live key. Own database,
  * dropped at the end; only loopback. BENCH_WORKERS=0 runs one `npm start` process instead (the
  * API and the workers in one process, src/main.ts) and prints its peak RSS.
+ *
+ * BENCH_CODE_DIRS (comma list of checkouts, default this one) runs the rounds with each
+ * checkout's worker processes in turn (the API is this checkout's), e.g. the code before a change
+ * beside the code after it, so both figures come from the same run on a shared machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
 import { packChecks } from '../src/data/stored-forms.ts';
@@ -23,6 +28,8 @@ import { admin, benchDatabaseUrl, relationBytes, waitHealthy } from './support.t
 
 const ROWS = Number(process.env.BENCH_JOB_ROWS ?? 100_000);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,3').split(',').map(Number);
+const here = fileURLToPath(new URL('..', import.meta.url));
+const CODE_DIRS = (process.env.BENCH_CODE_DIRS ?? here).split(',');
 const DB = benchDatabaseUrl('mailsift_bench_jobs');
 const PORT = 20000 + Math.floor(Math.random() * 20000);
 const PREFIX = `benchjobs${PORT}`;
@@ -38,10 +45,12 @@ function csv(tag: string) {
 /** Node flags for the spawned API and worker processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`. */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-function start(script: string, env: Record<string, string>): ChildProcess {
+function start(script: string, env: Record<string, string>, cwd = here): ChildProcess {
   return spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', script], {
+    cwd,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_CHILD_STDOUT=1: the processes' stdout too (e.g. with BENCH_NODE_ARGS=--trace-gc).
+    stdio: ['ignore', process.env.BENCH_CHILD_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
 }
 
@@ -59,6 +68,28 @@ function rssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds a process has used (utime + stime), 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** The machine's busy and total CPU seconds so far, all cores (/proc/stat). */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = f.reduce((a, b) => a + b, 0) / 100;
+  return { busy: total - (f[3]! + f[4]!) / 100, total };
 }
 
 async function stop(child: ChildProcess) {
@@ -130,12 +161,12 @@ async function main() {
       {
         name: 'bench',
         plan: 'business',
-        credits: ROWS * WORKERS.length + 10,
+        credits: ROWS * WORKERS.length * CODE_DIRS.length + 10,
       },
     );
     // 100,000 (120,000 with grace) on business: the job needs the account's own quota.
     await updateAccountPlanOrQuota({ db }, account.id, {
-      monthlyQuota: ROWS * WORKERS.length,
+      monthlyQuota: ROWS * WORKERS.length * CODE_DIRS.length,
     });
     await waitHealthy(PORT);
     const copyS = await rawCopySeconds(db);
@@ -145,18 +176,22 @@ async function main() {
     console.log(
       `reference, same run: raw COPY of ${ROWS.toLocaleString('en')} result rows ${copyS.toFixed(1)} s (${Math.round(ROWS / copyS).toLocaleString('en')}/s)`,
     );
-    const seen: Record<number, number> = {};
-    for (const n of WORKERS) {
+    const rounds = CODE_DIRS.flatMap((dir) => WORKERS.map((n) => ({ dir, n })));
+    let seen: Record<number, number> = {};
+    for (const [round, { dir, n }] of rounds.entries()) {
+      if (n === WORKERS[0]) seen = {};
+      if (CODE_DIRS.length > 1 && n === WORKERS[0]) console.log(`workers from ${dir}:`);
       console.log(
         `load average before ${n}: ${os
           .loadavg()
           .map((l) => l.toFixed(1))
           .join(' ')}`,
       );
-      const workers = Array.from({ length: n }, () => start('workers/main.ts', env));
+      const workers = Array.from({ length: n }, () => start('workers/main.ts', env, dir));
       try {
         const form = new FormData();
-        const text = csv(`w${n}`);
+        // Addresses new to the account in every round (a repeat would update its email facts).
+        const text = csv(`r${round}w${n}`);
         const csvBytes = Buffer.byteLength(text);
         form.append('csv_file', new Blob([text], { type: 'text/csv' }), 'bench.csv');
         form.append('quick_mode', 'true');
@@ -173,6 +208,10 @@ async function main() {
         let job: { status: string; processed: number };
         // BENCH_TRACE=1: every second, the job's progress and each process's resident memory.
         let lastTrace = 0;
+        let lastCpu = {
+          machine: machineCpu(),
+          procs: [api, ...workers].map((c) => cpuSeconds(c.pid!)),
+        };
         for (;;) {
           await new Promise((r) => setTimeout(r, 250));
           job = (await (
@@ -182,10 +221,20 @@ async function main() {
           ).json()) as typeof job;
           if (process.env.BENCH_TRACE && performance.now() - lastTrace >= 1000) {
             lastTrace = performance.now();
+            // Cores busy since the last line: the whole machine, and our node processes.
+            const now = {
+              machine: machineCpu(),
+              procs: [api, ...workers].map((c) => cpuSeconds(c.pid!)),
+            };
+            const wall = (now.machine.total - lastCpu.machine.total) / os.cpus().length;
+            const cores = (s: number) => (wall > 0 ? s / wall : 0).toFixed(2);
+            const procs = now.procs.map((s, i) => cores(s - lastCpu.procs[i]!));
             console.log(
               `  ${((lastTrace - t) / 1000).toFixed(1)} s: ${job.status} ${job.processed}; RSS API ${rssMb(api.pid!)} MB, ` +
-                `workers ${workers.map((w) => `${rssMb(w.pid!)} MB`).join(', ')}`,
+                `workers ${workers.map((w) => `${rssMb(w.pid!)} MB`).join(', ')}; cores busy: machine ` +
+                `${cores(now.machine.busy - lastCpu.machine.busy)}, API ${procs[0]}, workers ${procs.slice(1).join(', ')}`,
             );
+            lastCpu = now;
           }
           if (job.status !== 'queued' && job.status !== 'processing') break;
         }
@@ -200,7 +249,7 @@ async function main() {
               .join(' ')}; peak RSS: API ${peakRssMb(api.pid!)} MB` +
             `, workers ${workers.map((w) => `${peakRssMb(w.pid!)} MB`).join(', ')}`,
         );
-        if (n === WORKERS[0]) {
+        if (round === 0) {
           // One job so far: its Postgres size, part by part, next to its CSV's.
           await db.pool.query('VACUUM ANALYZE results, email_facts, job_rows, job_uploads');
           const size = await relationBytes(db.pool, TABLES, ROWS);
@@ -213,9 +262,9 @@ async function main() {
       } finally {
         await Promise.all(workers.map(stop));
       }
+      if (n === WORKERS.at(-1) && seen[1] && seen[3])
+        console.log(`3 processes vs 1: ${(seen[1] / seen[3]).toFixed(2)}× faster`);
     }
-    if (seen[1] && seen[3])
-      console.log(`3 processes vs 1: ${(seen[1] / seen[3]).toFixed(2)}× faster`);
   } finally {
     await stop(api);
     await db.close();

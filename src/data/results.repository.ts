@@ -1,5 +1,5 @@
-import type { Db } from './db.ts';
-import { clientOf, type Sql } from './transaction.ts';
+import type { Database, Db } from './db.ts';
+import { clientOf, withTransaction, type Sql } from './transaction.ts';
 
 export interface WorkRow {
   idx: number;
@@ -8,15 +8,30 @@ export interface WorkRow {
   syntax_valid: boolean;
 }
 
-/** Chunk boundaries in work order (domain, idx): every `size`-th unique row starts a chunk. */
-export async function chunkStarts(db: Db, jobId: string, size: number) {
-  return db.$queryRaw<{ domain: string; idx: number }[]>`
-    SELECT domain, idx FROM (
-      SELECT domain, idx, row_number() OVER (ORDER BY domain, idx) - 1 AS rn
-        FROM job_rows
-        WHERE job_seq = (SELECT seq FROM jobs WHERE id = ${jobId}) AND duplicate_of IS NULL) s
-     WHERE rn % ${size} = 0
-     ORDER BY domain, idx`;
+/**
+ * Chunk boundaries in work order (domain, idx): every `size`-th unique row starts a chunk.
+ *
+ * The job's unique rows are read in the order of job_rows_work_order_idx, which is the work
+ * order: no sort. For a job just ingested the statistics do not know ("1 row"), and the planner
+ * chose a bitmap scan and a sort that spilled to disk (1M rows: 1.23 s against 0.78 s walking the
+ * index; issue 13), so bitmap scans and sorts are turned off for this one statement.
+ */
+export async function chunkStarts(db: Database, jobId: string, size: number) {
+  return withTransaction(db, async (tx) => {
+    const client = clientOf(tx);
+    await client.query('SET LOCAL enable_bitmapscan = off');
+    await client.query('SET LOCAL enable_sort = off');
+    const { rows } = await client.query<{ domain: string; idx: number }>(
+      `SELECT domain, idx FROM (
+         SELECT domain, idx, row_number() OVER (ORDER BY domain, idx) - 1 AS rn
+           FROM job_rows
+          WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1) AND duplicate_of IS NULL) s
+        WHERE rn % $2 = 0
+        ORDER BY domain, idx`,
+      [jobId, size],
+    );
+    return rows;
+  });
 }
 
 /**

@@ -22,7 +22,7 @@ export async function planJob(
 ): Promise<number> {
   const job = await findJob(deps.db.prisma, jobId);
   if (!job || job.deletedAt || (job.status !== 'queued' && job.status !== 'processing')) return 0;
-  const starts = await chunkStarts(deps.db.prisma, jobId, chunkSizeOf(deps.config.jobs, job));
+  const starts = await chunkStarts(deps.db, jobId, chunkSizeOf(deps.config.jobs, job));
   const payloads = starts.map((s, chunk) => {
     const next = starts[chunk + 1];
     return {

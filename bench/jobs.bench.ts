@@ -101,19 +101,22 @@ async function stop(child: ChildProcess) {
 async function rawCopySeconds(db: ReturnType<typeof createDatabase>) {
   await db.pool.query('CREATE TABLE results_copy (LIKE results INCLUDING ALL)');
   // The rows as the flush writes them (src/data/stored-forms.ts).
-  const checks = packChecks({
-    syntax: true,
-    domain: 'company1.example',
-    mx_found: true,
-    mx_host: 'mx.company1.example',
-    disposable: false,
-    role: false,
-    free: false,
-    catch_all: null,
-    smtp: null,
-    provider: null,
-    gateway: null,
-  });
+  const checks = packChecks(
+    {
+      syntax: true,
+      domain: 'company1.example',
+      mx_found: true,
+      mx_host: 'mx.company1.example',
+      disposable: false,
+      role: false,
+      free: false,
+      catch_all: null,
+      smtp: null,
+      provider: null,
+      gateway: null,
+    },
+    'user@company1.example',
+  );
   const c = await db.pool.connect();
   try {
     const t = performance.now();

@@ -188,7 +188,7 @@ async function rawCopy(db: Db, jobId: string, batches: VerdictRow[][], writers: 
         );
         let text = '';
         for (const { idx, verdict: v } of batch) {
-          text += `${seq}\t${idx}\t${v.durationMs}\t${v.status}\t${v.reason}\t\\N\t${packChecks(v.checks)}\n`;
+          text += `${seq}\t${idx}\t${v.durationMs}\t${v.status}\t${v.reason}\t\\N\t${packChecks(v.checks, v.normalized)}\n`;
         }
         const done = once(s, 'finish');
         s.end(text);

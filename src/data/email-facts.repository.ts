@@ -31,7 +31,7 @@ export async function upsertEmailFacts(
       FROM unnest(${facts.map((f) => f.normalized)}::text[], ${facts.map((f) => f.domain)}::text[],
                   ${facts.map((f) => f.status)}::text[], ${facts.map((f) => f.reason)}::text[],
                   ${facts.map((f) => f.didYouMean)}::text[],
-                  ${facts.map((f) => packChecks(f.checks))}::text[])
+                  ${facts.map((f) => packChecks(f.checks, f.normalized))}::text[])
            AS t(normalized, domain, status, reason, dym, checks)
     ON CONFLICT (account_seq, mode, normalized) DO UPDATE
        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
@@ -87,7 +87,7 @@ export async function findEmailFact(
     status: fact.status,
     reason: fact.reason,
     didYouMean: fact.did_you_mean,
-    checks: unpackChecks(fact.checks)!,
+    checks: unpackChecks(fact.checks, fact.normalized)!,
     source: fact.source,
     validatedAt: fact.validated_at,
   };

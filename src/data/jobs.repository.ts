@@ -113,7 +113,7 @@ export async function pageResults(
   return rows.map((row) => ({
     ...row,
     fields: unpackFields(row.fields, row.email),
-    checks: unpackChecks(row.checks),
+    checks: unpackChecks(row.checks, row.normalized),
   }));
 }
 

@@ -37,7 +37,7 @@ async function copyResults(client: pg.PoolClient, jobSeq: number, rows: VerdictR
   for (const { idx, verdict: v } of rows) {
     text +=
       `${jobSeq}\t${idx}\t${Math.round(v.durationMs)}\t${copyEscape(v.status)}\t` +
-      `${copyEscape(v.reason)}\t${copyText(v.didYouMean)}\t${copyEscape(packChecks(v.checks))}\n`;
+      `${copyEscape(v.reason)}\t${copyText(v.didYouMean)}\t${copyEscape(packChecks(v.checks, v.normalized))}\n`;
   }
   const stream = client.query(
     copyFrom(
@@ -64,7 +64,7 @@ async function insertAbsentResults(client: pg.PoolClient, jobSeq: number, rows: 
       rows.map((r) => r.verdict.status),
       rows.map((r) => r.verdict.reason),
       rows.map((r) => r.verdict.didYouMean),
-      rows.map((r) => packChecks(r.verdict.checks)),
+      rows.map((r) => packChecks(r.verdict.checks, r.verdict.normalized)),
       rows.map((r) => Math.round(r.verdict.durationMs)),
     ],
   );

@@ -24,21 +24,56 @@ const full: Checks = {
 
 describe('stored forms of checks and fields', () => {
   it('when checks are packed and read back through jsonb text, then every field is as it was', () => {
-    for (const checks of [full, emptyChecks(), { ...full, smtp: null, catch_all: true }]) {
-      const stored: unknown = JSON.parse(packChecks(checks));
+    const cases: [Checks, string | null][] = [
+      [full, 'ann@example.com'],
+      [full, 'ann@other.example'],
+      [full, null],
+      [emptyChecks(), null],
+      [{ ...full, smtp: null, catch_all: true, provider: null }, 'ann@example.com'],
+      [{ ...full, syntax: false, domain: null, mx_found: false, mx_host: null }, null],
+    ];
+    for (const [checks, normalized] of cases) {
+      const stored: unknown = JSON.parse(packChecks(checks, normalized));
       expect(Array.isArray(stored)).toBe(true);
-      expect(unpackChecks(stored)).toEqual(checks);
+      expect(unpackChecks(stored, normalized)).toEqual(checks);
     }
   });
 
-  it('when checks are packed, then they take well under the object form', () => {
-    expect(packChecks(full).length).toBeLessThan(JSON.stringify(full).length * 0.6);
+  it("when the domain is the address's own, then it is not stored again", () => {
+    const packed = packChecks(full, 'ann@example.com');
+    expect(packed).not.toContain('"example.com"');
+    expect(packChecks(full, 'ann@other.example')).toContain('"example.com"');
   });
 
-  it('when a row was stored before (an object, or null), then it is read as it is', () => {
+  it('when checks are packed, then they take well under the object form and the first array form', () => {
+    const plain = { ...full, smtp: null, provider: null };
+    // The first array form of the same checks: eleven values.
+    const v1 = JSON.stringify([
+      ...[true, 'example.com', true, 'mx1.example.com', false, true, false],
+      ...[null, null, null, null],
+    ]);
+    expect(packChecks(full, null).length).toBeLessThan(JSON.stringify(full).length * 0.6);
+    expect(packChecks(plain, 'ann@example.com').length).toBeLessThan(v1.length * 0.6);
+  });
+
+  it('when a row was stored before (an object, the first array form, or null), then it is read as it is', () => {
     const old = { ...full, provider: undefined, gateway: undefined };
-    expect(unpackChecks(old)).toBe(old);
-    expect(unpackChecks(null)).toBeNull();
+    expect(unpackChecks(old, 'ann@example.com')).toBe(old);
+    expect(unpackChecks(null, null)).toBeNull();
+    const v1 = [
+      true,
+      'example.com',
+      true,
+      'mx1.example.com',
+      false,
+      true,
+      false,
+      null,
+      [550, '5.1.1', 'User unknown\nin "table"'],
+      'google',
+      null,
+    ];
+    expect(unpackChecks(JSON.parse(JSON.stringify(v1)), 'ann@elsewhere.example')).toEqual(full);
   });
 
   it('when a row holds the address in one of its cells, then that cell is stored once and read back', () => {

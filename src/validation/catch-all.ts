@@ -36,6 +36,7 @@ export class CatchAllMemory {
     return undefined;
   }
 
+  /** Known in-process at once (before the first await); the Redis write never throws. */
   async set(domain: string, value: boolean): Promise<void> {
     this.remember(domain, value);
     if (!this.redis) return;

@@ -268,7 +268,7 @@ async function answerBatch(
     }
     const reply = await conn.read(budget.signal);
     if (ask.kind === 'catch_all') {
-      await noteCatchAll(state, reply, count);
+      noteCatchAll(state, reply, count);
       continue;
     }
     const i = ask.target;
@@ -295,7 +295,7 @@ async function answerBatch(
       !state.catchAllTested &&
       !batch.some((a) => a.kind === 'catch_all')
     ) {
-      await noteCatchAll(state, await conn.command(catchAllRcpt(state), budget.signal), count);
+      noteCatchAll(state, await conn.command(catchAllRcpt(state), budget.signal), count);
     }
     budget.renew(outer);
   }
@@ -306,12 +306,16 @@ function catchAllRcpt(state: ProbeState): string {
   return rcptLines(state, [{ kind: 'catch_all' }])[0] as string;
 }
 
-/** The made-up recipient's answer tells whether the domain accepts every address. */
-async function noteCatchAll(
+/**
+ * The made-up recipient's answer tells whether the domain accepts every address. It is
+ * remembered in-process at once and in Redis in the background: the verdicts waiting for it do
+ * not wait for Redis too (CatchAllMemory.set never throws).
+ */
+function noteCatchAll(
   state: ProbeState,
   random: SmtpReply,
   count: { inSession: number; rejections: number },
-): Promise<void> {
+): void {
   const { domain, rules, deps } = state;
   state.catchAllTested = true;
   count.inSession++;
@@ -319,7 +323,7 @@ async function noteCatchAll(
   if (random.code >= 200 && random.code < 300) state.catchAll = true;
   else if ((random.code >= 500 || deferredUnknown(rules, random)) && !sessionFull(rules, random))
     state.catchAll = false;
-  if (state.catchAll !== null) await deps.catchAll.set(domain, state.catchAll);
+  if (state.catchAll !== null) void deps.catchAll.set(domain, state.catchAll);
   release(state);
 }
 

@@ -1,5 +1,7 @@
+import { setMaxListeners } from 'node:events';
 import type { RedisClient } from '../lib/redis-client.ts';
 import type { Logger } from 'pino';
+import { Deadline } from './deadline-signal.ts';
 import { withDeadline } from '../lib/deadline.ts';
 import { CatchAllMemory } from './catch-all.ts';
 import { createConnectionLimiter } from './connection-limit.ts';
@@ -122,6 +124,8 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
   };
   // Closing the verifier aborts every session in flight (their connection slots are released).
   const life = new AbortController();
+  // Every probe in flight listens to it (deadline-signal.ts): hundreds at once in a worker.
+  setMaxListeners(0, life.signal);
   /** The verifier's own life, and the caller's signal if it gave one. */
   const lifeOf = (options: VerifyOptions) =>
     options.signal ? AbortSignal.any([life.signal, options.signal]) : life.signal;
@@ -133,13 +137,18 @@ export function createVerifier(config: EngineConfig, deps: EngineDeps): Verifier
       // The hard deadline of one address covers everything: DNS, connection slot, SMTP. The work
       // is told to stop a little earlier so it can still say what it learnt (MX found...).
       const ms = config.smtp.timeoutMs;
-      const soft = AbortSignal.any([
-        lifeOf(options),
-        AbortSignal.timeout(Math.max(1, ms - Math.min(100, ms / 10))),
-      ]);
+      const soft = new Deadline(
+        Math.max(1, ms - Math.min(100, ms / 10)),
+        [life.signal, options.signal],
+        () => new Error('the address deadline passed'),
+      );
       // One address has one verdict: the deadline's or the work's, never both.
       const own = { ...options, onVerdict: undefined };
-      const work = verifyMany(engine, [email], own, soft).then((v) => v[0] as Verdict);
+      const work = verifyMany(engine, [email], own, soft.signal).then((v) => v[0] as Verdict);
+      work.then(
+        () => soft.dispose(),
+        () => soft.dispose(),
+      );
       return withDeadline(work, ms, () => timeoutVerdict(email, start));
     },
 

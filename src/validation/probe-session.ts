@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Lease } from './connection-limit.ts';
 import { isThrottling } from './pacing.ts';
-import { both, release, settle, type HostRun, type ProbeState } from './probe-state.ts';
+import { Deadline } from './deadline-signal.ts';
+import { release, settle, type HostRun, type ProbeState } from './probe-state.ts';
 import {
   Budget,
   DEFAULT_MAX_REJECTIONS_PER_SESSION,
   deferredUnknown,
+  ProbeTimeoutError,
   sessionFull,
   type ProbeTarget,
 } from './probe-types.ts';
@@ -39,10 +41,10 @@ export async function oneSession(
     return 'done';
   }
   // Until one address is answered, its deadline also spans every MX host tried.
-  state.firstDeadline ??= AbortSignal.timeout(settings.timeoutMs);
+  state.firstDeadline ??= new Deadline(settings.timeoutMs, [], () => new ProbeTimeoutError());
   const budget = new Budget(
     settings.timeoutMs,
-    state.answered ? outer : both(outer, state.firstDeadline),
+    state.answered ? [outer] : [outer, state.firstDeadline.signal],
   );
   /** The QUIT sent and not yet answered: the slots are held until it settles. */
   const open: { closing: Promise<void> | null } = { closing: null };
@@ -75,21 +77,28 @@ async function acquireLeases(
   route: ProbeRoute | null,
 ): Promise<{ host: Lease; proxy: Lease | null } | null> {
   const { deps, settings, outer } = state;
-  const slotWait = AbortSignal.timeout(Math.max(settings.timeoutMs * 5, 60_000));
-  const slotSignal = outer ? both(outer, slotWait) : slotWait;
+  const slotWait = new Deadline(
+    Math.max(settings.timeoutMs * 5, 60_000),
+    [outer],
+    () => new ProbeTimeoutError(),
+  );
+  const slotSignal = slotWait.signal;
   let host: Lease;
   try {
     host = await deps.limiter.acquire(ip, slotSignal);
   } catch {
+    slotWait.dispose();
     return null;
   }
-  if (!route?.proxy || !deps.proxyLimiter) return { host, proxy: null };
   try {
+    if (!route?.proxy || !deps.proxyLimiter) return { host, proxy: null };
     const proxy = await deps.proxyLimiter(route.proxy.name).acquire(route.proxy.name, slotSignal);
     return { host, proxy };
   } catch {
     await host.release();
     return null;
+  } finally {
+    slotWait.dispose();
   }
 }
 
@@ -297,7 +306,7 @@ async function answerBatch(
     ) {
       noteCatchAll(state, await conn.command(catchAllRcpt(state), budget.signal), count);
     }
-    budget.renew(outer);
+    budget.renew([outer]);
   }
   return 'go';
 }

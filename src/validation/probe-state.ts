@@ -1,3 +1,4 @@
+import type { Deadline } from './deadline-signal.ts';
 import type {
   ProbeDeps,
   ProbeOutcome,
@@ -26,7 +27,7 @@ export interface ProbeState {
   /** The catch-all answer is known or was asked: no made-up RCPT any more. */
   catchAllTested: boolean;
   /** The first address's deadline, across every MX host tried until one is answered. */
-  firstDeadline: AbortSignal | undefined;
+  firstDeadline: Deadline | undefined;
   answered: boolean;
   /** When the current target's turn began (performance.now()). */
   turnStart: number;
@@ -80,8 +81,4 @@ export function release(state: ProbeState): void {
       turnMs: state.turnMs[target] ?? 0,
     });
   }
-}
-
-export function both(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
 }

@@ -5,6 +5,7 @@ import type { ConnectionLimiter } from './connection-limit.ts';
 import type { DnsResolver } from './dns.ts';
 import type { ProviderPacer } from './pacing.ts';
 import type { SmtpReply } from './smtp-reply.ts';
+import { Deadline } from './deadline-signal.ts';
 import type { ProbeRoute } from './routes.ts';
 
 /** What probe.ts takes and gives, and the reply rules it applies (see probe.ts). */
@@ -113,44 +114,36 @@ export interface ProbeDeps {
 }
 
 /**
- * A per-address budget: renewed when the next address's turn starts. `outer` is the caller's
+ * A per-address budget: renewed when the next address's turn starts. `outers` are the caller's
  * deadline (verify()) and, until a first address is answered, the first address's deadline
  * across every MX host tried.
  */
 export class Budget {
-  private controller = new AbortController();
-  private timer: NodeJS.Timeout;
-  signal: AbortSignal;
+  private deadline: Deadline;
 
   constructor(
     private readonly ms: number,
-    private outer: AbortSignal | undefined,
+    private outers: (AbortSignal | undefined)[],
   ) {
-    this.timer = this.arm();
-    this.signal = this.combined();
+    this.deadline = this.arm();
   }
 
-  private arm(): NodeJS.Timeout {
-    const c = this.controller;
-    return setTimeout(() => c.abort(new ProbeTimeoutError()), this.ms);
+  private arm(): Deadline {
+    return new Deadline(this.ms, this.outers, () => new ProbeTimeoutError());
   }
 
-  private combined(): AbortSignal {
-    return this.outer
-      ? AbortSignal.any([this.controller.signal, this.outer])
-      : this.controller.signal;
+  get signal(): AbortSignal {
+    return this.deadline.signal;
   }
 
-  renew(outer: AbortSignal | undefined = this.outer): void {
-    clearTimeout(this.timer);
-    this.outer = outer;
-    this.controller = new AbortController();
-    this.timer = this.arm();
-    this.signal = this.combined();
+  renew(outers: (AbortSignal | undefined)[] = this.outers): void {
+    this.deadline.dispose();
+    this.outers = outers;
+    this.deadline = this.arm();
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.deadline.dispose();
   }
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { MxHost } from './dns.ts';
 import { oneSession } from './probe-session.ts';
 import { release, settle, type HostRun, type ProbeState } from './probe-state.ts';
@@ -28,6 +29,9 @@ export async function probeDomain(
   outer?: AbortSignal,
   rules: ProbeRules = {},
 ): Promise<DomainProbe> {
+  // A group's sessions follow one another, and each one's QUIT listens to `outer` for up to
+  // QUIT_WAIT_MS after it (deadline-signal.ts): more than the 10 listeners Node warns about.
+  if (outer) setMaxListeners(0, outer);
   const known = rules.catchAll ?? (await deps.catchAll.get(domain));
   const state: ProbeState = {
     domain,
@@ -69,6 +73,7 @@ export async function probeDomain(
   if (outer?.aborted && state.failure.kind === 'no_host') state.failure = { kind: 'timeout' };
   settle(state, state.pending, state.failure, state.mxHost);
   release(state);
+  state.firstDeadline?.dispose();
   const { failure } = state;
   return {
     outcomes: state.outcomes.map((o) => o ?? failure),

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { SocksClient } from 'socks';
+import { Deadline } from './deadline-signal.ts';
 import type { ProxyConfig } from './network-config.ts';
 import {
   MAX_LINE_LENGTH,
@@ -305,8 +306,8 @@ export class SmtpConnection {
    */
   quit(waitMs = 1000, signal?: AbortSignal): Promise<void> {
     if (this.failure) return Promise.resolve();
-    const wait = AbortSignal.timeout(waitMs);
-    const until = signal ? AbortSignal.any([wait, signal]) : wait;
+    const wait = new Deadline(waitMs, [signal], () => new Error('no answer to QUIT'));
+    const until = wait.signal;
     // Replies still owed to pipelined commands left unread come first, then the 221.
     const owed = this.awaiting.length;
     const goodbye = async () => {
@@ -316,11 +317,12 @@ export class SmtpConnection {
         for (let n = 0; n <= owed; n++) await this.read(until);
       }
     };
-    return goodbye().then(
-      () => this.destroy(),
-      // the server may close first; either way we are done
-      () => this.destroy(),
-    );
+    const done = () => {
+      wait.dispose();
+      this.destroy();
+    };
+    // the server may close first; either way we are done
+    return goodbye().then(done, done);
   }
 
   destroy(): void {

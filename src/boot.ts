@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config/env.ts';
 import { migrate } from './data/migrate.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -31,6 +32,10 @@ export async function boot(role: string): Promise<{ config: Config; logger: Logg
     stop(message, EX_CONFIG);
   }
   const logger = createLogger(config.log.level, { role }, config.log.format);
+  // V8 reads it each time it sets the next collection's limit (issue 13: `npm start` peaked at
+  // ~700 MB for a 1M-row job whose live heap was 70-120 MB; 410 MB with 50 %).
+  if (config.heapGrowingPercent > 0)
+    v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   await checkServices(config);
   try {
     await migrate(config.db.url, logger);

@@ -7,9 +7,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDatabase, migrate } from '../../../src/data/migrate.ts';
 import { purgeDeletedJob } from '../../../src/domain/jobs/delete-job.ts';
+import { planJob } from '../../../src/domain/jobs/plan-job.ts';
 import { purgeExpired } from '../../../src/domain/retention/purge-expired.ts';
 import type { Checks } from '../../../src/validation/types.ts';
-import { api, startHarness, waitFor, type Harness } from '../../support/harness.ts';
+import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
+import { api, jobWhen, startHarness, waitFor, type Harness } from '../../support/harness.ts';
 import { freePort, stopProcess } from '../../support/processes.ts';
 
 // An upgrade from the release before issue 13's stored forms (commit c4efe9f): its database is
@@ -94,6 +96,7 @@ const liveKey = `ms_live_${'A1b2C3d4E5'.repeat(4)}`;
 const testKey = `ms_test_${'Z9y8X7w6V5'.repeat(4)}`;
 const jobId = id('job');
 const expiredJobId = id('job');
+const goneJobId = id('job');
 const eventId = id('evt');
 
 const smtpOk = { code: 250, enhanced_code: '2.1.5', message: 'OK' };
@@ -135,6 +138,7 @@ const CHECKS = {
   // Written before providers were detected: the object has neither provider nor gateway.
   eve: checked('gmial.com', { catch_all: null }),
   carl: checked('example.com', { smtp: smtpOk, provider: 'google' }),
+  gone: checked('gone.test', { catch_all: true }),
 };
 
 /** The first array form (c4efe9f src/data/stored-forms.ts packChecks). */
@@ -357,6 +361,16 @@ async function fillOldDatabase(client: pg.Client) {
     ['wha_old', eventId, jobId, T.completed],
   );
 
+  // A fact of a job purged before the upgrade (email_facts.job_id was no foreign key).
+  await insertFact({
+    normalized: 'gone@gone.test',
+    status: 'risky',
+    reason: 'catch_all',
+    checks: v1(CHECKS.gone),
+    source: 'job',
+    job: goneJobId,
+    at: T.facts,
+  });
   // A job past its retention (list of addresses), its stored input, and a fact it left.
   await q(
     `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count, processed,
@@ -687,6 +701,21 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
     expect(await enrich('carl@example.com')).toEqual(carlKnown(exampleCounts));
   });
 
+  it('gives GET /v1/enrichment of the fact of a job purged before the upgrade as before', async () => {
+    expect(await enrich('gone@gone.test')).toEqual(
+      enrichment(
+        'gone@gone.test',
+        'risky',
+        'catch_all',
+        CHECKS.gone,
+        'job',
+        T.facts,
+        { deliverable: 0, undeliverable: 0, risky: 1, unknown: 0 },
+        T.facts,
+      ),
+    );
+  });
+
   it('purges the expired job by retention and keeps the facts it left, as before', async () => {
     const report = await purgeExpired(h.deps);
     // Its upload part, 2 results, 2 rows; the facts are younger than any retention.
@@ -710,7 +739,11 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
     expect(await query('SELECT count(*)::int AS n FROM results')).toEqual([{ n: 0 }]);
     expect(
       await query(`SELECT normalized FROM email_facts WHERE mode = 'live' ORDER BY normalized`),
-    ).toEqual([{ normalized: 'carl@example.com' }, { normalized: 'old1@example.com' }]);
+    ).toEqual([
+      { normalized: 'carl@example.com' },
+      { normalized: 'gone@gone.test' },
+      { normalized: 'old1@example.com' },
+    ]);
     expect((await enrich('Alice@example.com')).status).toBe('not_found');
     expect(await enrich('carl@example.com')).toEqual(
       carlKnown({ deliverable: 2, undeliverable: 0, risky: 0, unknown: 0 }),
@@ -811,4 +844,147 @@ describe('npm start on a database of the release before', () => {
     const errors = out.split('\n').filter((l) => /"level":(50|60)/.test(l));
     expect(errors).toEqual([]);
   }, 120_000);
+});
+
+describe('a job the release before left half done', () => {
+  // Quick mode (DNS only): example.com has an MX, other.test none. Rows 0 and its duplicate 3
+  // were verified by the old release (result in the first array form, its fact inline); 1, 2
+  // (invalid) and 4 are left to the new code, from the chunk tasks the old release queued.
+  const flightUrl = Object.assign(new URL(url), { pathname: `${new URL(url).pathname}_flight` });
+  const flightJobId = id('job');
+  let dns: DnsServer;
+  let hf: Harness;
+  beforeAll(async () => {
+    dns = await startDnsServer(mxZones({ 'example.com': '127.0.0.2' }));
+    await oldDatabase(flightUrl.toString());
+    const client = new pg.Client({ connectionString: flightUrl.toString() });
+    await client.connect();
+    try {
+      await client.query(
+        `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count, processed,
+                           deliverable, credits_reserved, smtp, quick_mode, created_at, started_at,
+                           ingested_at, row_width)
+         VALUES ($1, $2, 'emails', 'processing', 'live', 5, 4, 2, 2, 3, true, true, $3, $3, $3, 1)`,
+        [flightJobId, accountId, T.sync],
+      );
+      const rows: [string, string | null, number | null][] = [
+        ['a@example.com', 'a@example.com', null],
+        ['b@example.com', 'b@example.com', null],
+        ['bad-address', null, null],
+        ['a@example.com', 'a@example.com', 0],
+        ['c@other.test', 'c@other.test', null],
+      ];
+      for (const [idx, [email, normalized, dup]] of rows.entries()) {
+        await client.query(
+          `INSERT INTO job_rows (job_id, idx, fields, email, normalized, domain, syntax_valid, duplicate_of)
+           VALUES ($1, $2, NULL, $3, $4, COALESCE(split_part($4, '@', 2), ''), $4 IS NOT NULL, $5)`,
+          [flightJobId, idx, email, normalized, dup],
+        );
+      }
+      await client.query(
+        `INSERT INTO results (job_id, idx, status, reason, did_you_mean, checks, duration_ms, created_at)
+         VALUES ($1, 0, 'deliverable', 'accepted_email', NULL, $2::jsonb, 7, $3)`,
+        [flightJobId, v1(CHECKS.alice), T.sync],
+      );
+      await client.query(
+        `INSERT INTO email_facts (account_id, mode, normalized, domain, status, reason, did_you_mean,
+                                  checks, source, job_id, validated_at)
+         VALUES ($1, 'live', 'a@example.com', 'example.com', 'deliverable', 'accepted_email', NULL,
+                 $2::jsonb, 'job', $3, $4)`,
+        [accountId, v1(CHECKS.alice), flightJobId, T.sync],
+      );
+    } finally {
+      await client.end();
+    }
+    await migrate(flightUrl.toString());
+    hf = await startHarness(
+      { DATABASE_URL: flightUrl.toString(), DNS_SERVERS: dns.address },
+      { workers: true },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await hf?.close();
+    await dns?.close();
+    await dropDatabase(flightUrl.toString());
+  });
+
+  it('is finished by the new release: old and new results together, counted and charged once', async () => {
+    // The chunk tasks the old release queued (the payload is the same in both releases).
+    expect(await planJob(hf.deps, flightJobId)).toBe(1);
+    const call = api(hf.url, liveKey);
+    const job = await jobWhen(call, flightJobId, 'completed');
+    const rows = (await call('GET', `/v1/jobs/${flightJobId}/results`)).json.data;
+    expect(rows.map((r: any) => [r.email, r.normalized, r.duplicate_of])).toEqual([
+      ['a@example.com', 'a@example.com', null],
+      ['b@example.com', 'b@example.com', null],
+      ['bad-address', null, null],
+      ['a@example.com', 'a@example.com', 0],
+      ['c@other.test', 'c@other.test', null],
+    ]);
+    // The old verdict read as the old release gave it, for the row and its duplicate.
+    for (const i of [0, 3]) {
+      expect(rows[i]).toMatchObject({
+        status: 'deliverable',
+        reason: 'accepted_email',
+        checks: CHECKS.alice,
+      });
+    }
+    expect(rows[2]).toMatchObject({ status: 'undeliverable', reason: 'invalid_syntax' });
+    expect(rows[1].checks.domain).toBe('example.com');
+    expect(rows[4].checks.domain).toBe('other.test');
+    expect(rows.every((r: any) => r.status !== null)).toBe(true);
+
+    const counts = { deliverable: 0, undeliverable: 0, risky: 0, unknown: 0 };
+    for (const r of rows) counts[r.status as keyof typeof counts] += 1;
+    // Unique addresses of valid syntax whose verdict is not unknown: 0, 1, 4.
+    const earned = [0, 1, 4].filter((i) => rows[i].status !== 'unknown').length;
+    expect(job).toMatchObject({
+      processed: 5,
+      counts,
+      credits_reserved: 3,
+      credits_charged: earned,
+    });
+    const ledger = await query<{
+      kind: string;
+      amount: number;
+      balance_after: number;
+      job_id: string | null;
+    }>(
+      'SELECT kind, amount, balance_after, job_id FROM credit_ledger ORDER BY id',
+      [],
+      flightUrl.toString(),
+    );
+    expect(ledger.filter((l) => l.job_id === flightJobId)).toEqual(
+      earned === 3
+        ? []
+        : [
+            {
+              kind: 'refund',
+              amount: 3 - earned,
+              balance_after: 99_994 + 3 - earned,
+              job_id: flightJobId,
+            },
+          ],
+    );
+
+    // a@: the old inline fact; b@: the new job's fact, a reference to its result.
+    const enrich = async (email: string) =>
+      (await call('GET', `/v1/enrichment?email=${email}`)).json;
+    expect((await enrich('a@example.com')).result).toEqual({
+      status: 'deliverable',
+      reason: 'accepted_email',
+      did_you_mean: null,
+      checks: CHECKS.alice,
+      source: 'job',
+      validated_at: T.sync.toISOString(),
+    });
+    const b = await enrich('b@example.com');
+    expect(b.result).toMatchObject({
+      status: rows[1].status,
+      reason: rows[1].reason,
+      checks: rows[1].checks,
+      source: 'job',
+    });
+    expect(b.domain.name).toBe('example.com');
+  });
 });

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/data/db.ts';
 import { packChecks } from '../src/data/stored-forms.ts';
+import { emptyChecks } from '../src/validation/verdict.ts';
 import { migrate } from '../src/data/migrate.ts';
 import { createAccount, updateAccountPlanOrQuota } from '../src/domain/accounts/manage-accounts.ts';
 import { mxZones, startDnsServer } from '../test/support/dns-server.ts';
@@ -103,17 +104,11 @@ async function rawCopySeconds(db: ReturnType<typeof createDatabase>) {
   // The rows as the flush writes them (src/data/stored-forms.ts).
   const checks = packChecks(
     {
+      ...emptyChecks(),
       syntax: true,
       domain: 'company1.example',
       mx_found: true,
       mx_host: 'mx.company1.example',
-      disposable: false,
-      role: false,
-      free: false,
-      catch_all: null,
-      smtp: null,
-      provider: null,
-      gateway: null,
     },
     'user@company1.example',
   );

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from './harness.ts';
 
 export const DANTE_USER = process.env.DANTE_TEST_USER ?? 'mailsift-socks';
 export const DANTE_PASSWORD = process.env.DANTE_TEST_PASSWORD ?? 'socks-test-pass';
@@ -27,6 +28,8 @@ export interface SocksServer {
   url(credentials?: { user: string; password: string }): string;
   /** What danted logged (connections passed and blocked). */
   log(): string;
+  /** Resolves when the log matches (danted may log a refusal after the client has seen it). */
+  waitForLog(pattern: RegExp): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +90,12 @@ export async function startSocksServer(opts: SocksServerOptions = {}): Promise<S
         return `socks5://${auth}127.0.0.1:${port}`;
       },
       log: () => output,
+      async waitForLog(pattern) {
+        await waitFor(async () => pattern.test(output), {
+          timeoutMs: 10_000,
+          what: `danted log ${pattern}`,
+        });
+      },
       async close() {
         if (child.exitCode === null) {
           const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -113,6 +113,8 @@ describe.skipIf(!danteInstalled())('probing through a SOCKS5 proxy (dante)', () 
       const v = await fixture.verifier.verify('alice@blocked.test', LIVE);
       expect(v).toMatchObject({ status: 'unknown', reason: 'no_connect', warning: 'proxy_failed' });
       expect(mx.sessions).toBe(0);
+      // danted logs the refusal after the client has it: wait for the line, then read the log.
+      await socks.waitForLog(/block\(\d+\)/);
       expect(socks.log()).toMatch(/block\(\d+\)/);
 
       const report = await fixture.verifier.selfCheck();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -852,6 +853,7 @@ describe('a job the release before left half done', () => {
   // (invalid) and 4 are left to the new code, from the chunk tasks the old release queued.
   const flightUrl = Object.assign(new URL(url), { pathname: `${new URL(url).pathname}_flight` });
   const flightJobId = id('job');
+  const queuedJobId = id('job');
   let dns: DnsServer;
   let hf: Harness;
   beforeAll(async () => {
@@ -881,6 +883,18 @@ describe('a job the release before left half done', () => {
           [flightJobId, idx, email, normalized, dup],
         );
       }
+      // A job created by the old release and not ingested yet: its input, gzipped, in job_uploads.
+      await client.query(
+        `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count,
+                           credits_reserved, smtp, quick_mode, created_at)
+         VALUES ($1, $2, 'emails', 'queued', 'live', 3, 2, 2, true, true, $3)`,
+        [queuedJobId, accountId, T.sync],
+      );
+      await client.query('INSERT INTO job_uploads (job_id, seq, data) VALUES ($1, 0, $2)', [
+        queuedJobId,
+        // A list is stored as one JSON string a line (src/domain/jobs/job-input.ts, unchanged).
+        gzipSync('"X@Example.com"\n"nobody@other.test"\n"X@example.com"\n'),
+      ]);
       await client.query(
         `INSERT INTO results (job_id, idx, status, reason, did_you_mean, checks, duration_ms, created_at)
          VALUES ($1, 0, 'deliverable', 'accepted_email', NULL, $2::jsonb, 7, $3)`,
@@ -966,6 +980,23 @@ describe('a job the release before left half done', () => {
             },
           ],
     );
+
+    // The queued job, from the ingest task the old release queued.
+    await hf.deps.queues.enqueue('ingest-job', { jobId: queuedJobId });
+    const queued = await jobWhen(call, queuedJobId, 'completed');
+    const queuedRows = (await call('GET', `/v1/jobs/${queuedJobId}/results`)).json.data;
+    expect(queuedRows.map((r: any) => [r.email, r.normalized, r.duplicate_of, r.status])).toEqual([
+      ['X@Example.com', 'X@example.com', null, 'deliverable'],
+      ['nobody@other.test', 'nobody@other.test', null, 'undeliverable'],
+      ['X@example.com', 'X@example.com', 0, 'deliverable'],
+    ]);
+    expect(queued).toMatchObject({
+      total: 3,
+      unique: 2,
+      processed: 3,
+      counts: { deliverable: 2, undeliverable: 1, risky: 0, unknown: 0 },
+      credits_charged: 2,
+    });
 
     // a@: the old inline fact; b@: the new job's fact, a reference to its result.
     const enrich = async (email: string) =>

@@ -3,6 +3,7 @@ import {
   deleteJobData,
   deleteRetiredJob,
   expiredJobIds,
+  inlineLiveFacts,
   retireExpiredJob,
 } from '../../data/retention.repository.ts';
 import type { Deps } from '../../deps.ts';
@@ -48,9 +49,11 @@ export async function purgeExpired(
     for (const id of ids) {
       if (stop()) break jobs;
       await retireExpiredJob(db, id);
+      // Its facts refer to its results: those that outlive it keep their verdict inline.
+      await inlineLiveFacts(db, id, deps.config.retention.days);
       const deleted = await deleteJobData(db, id, batch);
       report.rows += deleted.rows;
-      report.statements += deleted.statements + 2;
+      report.statements += deleted.statements + 3;
       if (await deleteRetiredJob(db, id)) report.jobs += 1;
     }
     if (ids.length < JOBS_PER_LOOKUP) break;

@@ -61,4 +61,24 @@ describe('a job whose facts outlive it (the default retention raised after it wa
 
     expect(await ask()).toEqual(before);
   });
+
+  it('when the purge removes a job its owner deleted (its purge-job task never ran), then its addresses stay unknown to enrichment', async () => {
+    const acct = await h.account('business', 1_000);
+    const call = api(h.url, acct.live);
+    const created = await call('POST', '/v1/jobs', {
+      emails: ['d.1@example.com'],
+      quick_mode: true,
+    });
+    expect(created.status, created.text).toBe(201);
+    const job = await jobWhen(call, created.json.id as string);
+    await sql(
+      `UPDATE jobs SET retention_days = 10, completed_at = completed_at - interval '11 days',
+                       deleted_at = completed_at - interval '11 days',
+                       expires_at = completed_at - interval '1 day' WHERE id = $1`,
+      job.id,
+    );
+    const ask = () => call('GET', '/v1/enrichment?email=d.1@example.com');
+    await purgeExpired(h.deps);
+    expect((await ask()).json.status).toBe('not_found');
+  });
 });

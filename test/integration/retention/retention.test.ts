@@ -80,21 +80,26 @@ async function age(jobId: string, days: number) {
   );
 }
 
+/** Each job's seq, looked up while its row exists: its rows are counted by it after the purge. */
+const seqs = new Map<string, number>();
+
 /** What the database holds of a job, table by table. */
 async function holdings(jobId: string) {
+  if (!seqs.has(jobId)) {
+    const [job] = await sql<{ seq: number }>('SELECT seq FROM jobs WHERE id = $1', jobId);
+    seqs.set(jobId, job!.seq);
+  }
   const [row] = await sql<Record<string, number>>(
     `SELECT (SELECT count(*) FROM jobs WHERE id = $1)::int AS jobs,
-            (SELECT count(*) FROM job_rows
-              WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1))::int AS job_rows,
-            (SELECT count(*) FROM results
-              WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1))::int AS results,
+            (SELECT count(*) FROM job_rows WHERE job_seq = $2)::int AS job_rows,
+            (SELECT count(*) FROM results WHERE job_seq = $2)::int AS results,
             (SELECT count(*) FROM job_uploads WHERE job_id = $1)::int AS job_uploads,
             (SELECT count(*) FROM webhook_events WHERE job_id = $1)::int AS webhook_events,
             (SELECT count(*) FROM webhook_attempts WHERE job_id = $1)::int AS webhook_attempts,
-            (SELECT count(*) FROM email_facts
-              WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1))::int AS email_facts,
+            (SELECT count(*) FROM email_facts WHERE job_seq = $2)::int AS email_facts,
             (SELECT count(*) FROM credit_ledger WHERE job_id = $1)::int AS ledger`,
     jobId,
+    seqs.get(jobId),
   );
   return row!;
 }

@@ -24,6 +24,7 @@ export class Tx {
   /**
    * Runs `fn` once the transaction has committed, never when it is rolled back or discarded:
    * for what must count a change only if it happened (a metric), and once if it is retried.
+   * `fn` must not throw: withTransaction would report a failure for a committed transaction.
    */
   afterCommit(fn: () => void): void {
     this.#committed.push(fn);

@@ -53,27 +53,31 @@ export async function probeDomain(
     held: [],
   };
 
-  for (const host of hosts) {
-    if (state.pending.length === 0 || outer?.aborted) break;
-    const ips = await addressesOf(state, host);
-    for (const ip of ips) {
-      const r = await sessionsOn(state, {
-        ip,
-        mx: host.exchange,
-        progressed: false,
-        paceKey: null,
-      });
-      if (r === 'next') continue;
-      state.mxHost = host.exchange;
-      break;
+  try {
+    for (const host of hosts) {
+      if (state.pending.length === 0 || outer?.aborted) break;
+      const ips = await addressesOf(state, host);
+      for (const ip of ips) {
+        const r = await sessionsOn(state, {
+          ip,
+          mx: host.exchange,
+          progressed: false,
+          paceKey: null,
+        });
+        if (r === 'next') continue;
+        state.mxHost = host.exchange;
+        break;
+      }
     }
+  } finally {
+    // The first address's deadline spans the hosts tried: its timer ends with them, also on a throw.
+    state.firstDeadline?.dispose();
   }
   // Stopped from outside (a deadline, a shutdown) before these were answered: that says nothing
   // about the domain, so never let it read as "no mail host" (undeliverable).
   if (outer?.aborted && state.failure.kind === 'no_host') state.failure = { kind: 'timeout' };
   settle(state, state.pending, state.failure, state.mxHost);
   release(state);
-  state.firstDeadline?.dispose();
   const { failure } = state;
   return {
     outcomes: state.outcomes.map((o) => o ?? failure),

@@ -1,6 +1,6 @@
 /**
  * npm run bench -- retention — the retention purge of one expired job of BENCH_RETENTION_ROWS
- * addresses (rows, results and facts), next to the reference measured in the same run on the same
+ * addresses (rows and results), with as many expired facts of synchronous validations, next to the reference measured in the same run on the same
  * Postgres: one unbatched DELETE per table of an identical job (what a purge without batches
  * would hold as one long statement). Prints the time of each, the number of statements and the
  * longest statement of the batched purge. Own database, dropped at the end.
@@ -23,7 +23,7 @@ async function dropDb() {
   await admin.end();
 }
 
-/** An ended job of ROWS addresses, expired a day ago, with its rows, results and facts. */
+/** An ended job of ROWS addresses, expired a day ago, with its rows and results, and as many expired facts. */
 async function seed(c: pg.Client, jobId: string, account: string) {
   await c.query(
     `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count, completed_at,
@@ -48,10 +48,9 @@ async function seed(c: pg.Client, jobId: string, account: string) {
   );
   await c.query(
     `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, reason, checks,
-                              source, job_seq, validated_at)
+                              source, validated_at)
      SELECT (SELECT seq FROM accounts WHERE id = $1), 'live', $3 || '.' || g || '@x.example', 'x.example', 'deliverable',
-            'accepted_email', '[]', 'job', (SELECT seq FROM jobs WHERE id = $3),
-            now() - interval '31 days'
+            'accepted_email', '[]', 'validate', now() - interval '31 days'
        FROM generate_series(0, $2 - 1) g`,
     [account, ROWS, jobId],
   );
@@ -72,7 +71,7 @@ const refStatements: number[] = [];
 for (const q of [
   "DELETE FROM results WHERE job_seq = (SELECT seq FROM jobs WHERE id = 'job_reference')",
   "DELETE FROM job_rows WHERE job_seq = (SELECT seq FROM jobs WHERE id = 'job_reference')",
-  "DELETE FROM email_facts WHERE job_seq = (SELECT seq FROM jobs WHERE id = 'job_reference')",
+  "DELETE FROM email_facts WHERE normalized LIKE 'job\\_reference.%'",
 ]) {
   const t = performance.now();
   await c.query(q);

@@ -1,12 +1,14 @@
 /**
- * npm run bench:writes — the chunk flush (results + email facts + the job's counters) against a
+ * npm run bench:writes — the chunk flush (results + the job's counters) against a
  * raw COPY of the same result rows, measured in the same run on the same Postgres.
  *
  * For each of 1 and 4 concurrent writers (4 = the lanes of a worker, or several workers), a fresh
  * job of BENCH_WRITE_ROWS unique addresses (plus 5 % duplicates) is written in batches of 500:
  *   - before: the flush as it was (SELECT … FOR UPDATE on the job row first, then the results
- *     insert with its counter update, then the facts upsert, all under that lock; batches of 100)
- *   - after:  writeVerdicts (src/data/verdicts.writer.ts), the flush the workers run now
+ *     insert with its counter update, then the facts upsert, all under that lock; batches of 100;
+ *     the facts as that release stored them, inline)
+ *   - after:  writeVerdicts (src/data/verdicts.writer.ts), the flush the workers run now (no
+ *     facts to write since 20261202200000: enrichment reads a job's verdicts from the job)
  *   - COPY:   the same result rows by COPY into a bare copy of the results table
  * and the rows/s of each are printed, with the flush's ratio to COPY (target: within 1.5×), and
  * the size of the tables per address. Own database, dropped at the end.
@@ -146,17 +148,16 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
       .sort((a, b) => (a.normalized! < b.normalized! ? -1 : 1));
     await c.query(
       `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, reason, did_you_mean,
-                                checks, source, job_seq, validated_at)
-       SELECT (SELECT seq FROM accounts WHERE id = $1), 'live', t.n, t.d, t.s, t.r, t.y, t.c::jsonb, 'job', $2, now()
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                                checks, source, validated_at)
+       SELECT (SELECT seq FROM accounts WHERE id = $1), 'live', t.n, t.d, t.s, t.r, t.y, t.c::jsonb, 'job', now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
               AS t(n, d, s, r, y, c)
        ON CONFLICT (account_seq, mode, normalized) DO UPDATE
           SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
               did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
-              source = EXCLUDED.source, job_seq = EXCLUDED.job_seq, validated_at = EXCLUDED.validated_at`,
+              source = EXCLUDED.source, validated_at = EXCLUDED.validated_at`,
       [
         job.accountId,
-        seq,
         facts.map((f) => f.normalized),
         facts.map((f) => f.checks.domain),
         facts.map((f) => f.status),
@@ -271,7 +272,7 @@ async function main() {
         const per = (mb: number) => `${Math.round((mb * 1048576) / (2 * ROWS))} B`;
         console.log(
           `sizes after both jobs (2 × ${ROWS.toLocaleString('en')} addresses): results ${size.results} MB (${per(size.results!)}/address), ` +
-            `email_facts ${size.email_facts} MB (facts of the last job only: ${Math.round((size.email_facts! * 1048576) / ROWS)} B/address), job_rows ${size.job_rows} MB (${per(size.job_rows!)}/row)`,
+            `email_facts ${size.email_facts} MB (the 'before' flush's facts only; 'after' writes none), job_rows ${size.job_rows} MB (${per(size.job_rows!)}/row)`,
         );
       }
       await db.pool.query('TRUNCATE results, job_rows, email_facts');

@@ -11,15 +11,18 @@ export interface EmailFactInput {
   checks: Checks;
 }
 
-/** Keeps the latest verdict of each address (one statement for a whole batch). */
+/**
+ * Keeps the latest verdict of each address validated without a job (one statement for a whole
+ * batch). A job's verdicts are not copied here: they are read from the job (findEmailFact).
+ */
 export async function upsertEmailFacts(
   db: Db,
   o: { accountId: string; mode: string; source: string },
   facts: EmailFactInput[],
 ): Promise<void> {
   if (facts.length === 0) return;
-  // One lock order for every writer (job chunks, sync validation): concurrent upserts of the
-  // same addresses then wait for each other instead of deadlocking.
+  // One lock order for every writer: concurrent upserts of the same addresses then wait for each
+  // other instead of deadlocking.
   facts = [...facts].sort((a, b) =>
     a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0,
   );
@@ -36,8 +39,7 @@ export async function upsertEmailFacts(
     ON CONFLICT (account_seq, mode, normalized) DO UPDATE
        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = EXCLUDED.reason,
            did_you_mean = EXCLUDED.did_you_mean, checks = EXCLUDED.checks,
-           source = EXCLUDED.source, job_seq = NULL, idx = NULL,
-           validated_at = EXCLUDED.validated_at`;
+           source = EXCLUDED.source, validated_at = EXCLUDED.validated_at`;
 }
 
 export interface EmailFact extends EmailFactInput {
@@ -45,11 +47,23 @@ export interface EmailFact extends EmailFactInput {
   validatedAt: Date;
 }
 
+/*
+ * A job's facts are its own rows and results, read where they are (issue 13: a copy of each in
+ * email_facts was a third of a job's bytes and half of its chunk flush). They count while the
+ * job is stored and live: not deleted, not expired; a job's verdicts are dated by its end
+ * (`completed_at`; while it runs, now). Both readers below take the union of those and of
+ * email_facts, and the latest verdict of each address wins.
+ *
+ * Every job part is written so that its plan cannot depend on the statistics (a job just
+ * written is "1 row" to them; issue 13 met plans that read a whole job per row): the address
+ * through job_rows_address_idx, a job's rows of one domain through job_rows_work_order_idx by
+ * a LATERAL per job, and each row's result by a LATERAL primary-key lookup. A live job:
+ * `deleted_at IS NULL AND (expires_at IS NULL OR expires_at > now())`.
+ */
+
 /**
- * An address's fact, unless it was validated before `notBefore` (expired: docs/retention.md).
- * A job's fact refers to its result (job_seq, idx), which holds the verdict; a fact whose result
- * is gone (its job purged) is no fact. A synchronous validation's fact, and any fact written
- * before facts were references, holds its verdict itself.
+ * An address's fact, unless it was validated before `notBefore` (expired: docs/retention.md):
+ * the latest of its synchronous validation and of the account's jobs that checked it.
  */
 export async function findEmailFact(
   db: Db,
@@ -60,40 +74,50 @@ export async function findEmailFact(
 ): Promise<EmailFact | null> {
   const [fact] = await db.$queryRaw<
     {
-      normalized: string;
       domain: string;
       status: string;
-      reason: string | null;
+      reason: string;
       did_you_mean: string | null;
       checks: unknown;
       source: string;
       validated_at: Date;
     }[]
   >`
-    SELECT f.normalized, f.domain, f.status, f.source, f.validated_at,
-           COALESCE(f.reason, r.reason) AS reason,
-           CASE WHEN f.checks IS NULL THEN r.did_you_mean ELSE f.did_you_mean END AS did_you_mean,
-           COALESCE(f.checks, r.checks) AS checks
-      FROM email_facts f
-      LEFT JOIN LATERAL (
-        SELECT r.reason, r.did_you_mean, r.checks FROM results r
-         WHERE f.checks IS NULL AND r.job_seq = f.job_seq AND r.idx = f.idx) r ON true
-     WHERE f.account_seq = (SELECT seq FROM accounts WHERE id = ${accountId}) AND f.mode = ${mode} AND f.normalized = ${normalized}
-       AND f.validated_at >= ${notBefore}`;
-  if (!fact || fact.checks === null || fact.reason === null) return null;
+    SELECT * FROM (
+       SELECT f.domain, f.status, f.reason, f.did_you_mean, f.checks, f.source, f.validated_at
+         FROM email_facts f
+        WHERE f.account_seq = (SELECT seq FROM accounts WHERE id = ${accountId}) AND f.mode = ${mode}
+          AND f.normalized = ${normalized} AND f.validated_at >= ${notBefore}
+       UNION ALL
+       SELECT j.domain, r.status, r.reason, r.did_you_mean, r.checks, 'job',
+              COALESCE(jb.completed_at, now())
+         FROM job_rows j
+         JOIN jobs jb ON jb.seq = j.job_seq
+         CROSS JOIN LATERAL (
+           SELECT r.status, r.reason, r.did_you_mean, r.checks FROM results r
+            WHERE r.job_seq = j.job_seq AND r.idx = j.idx) r
+        WHERE COALESCE(j.normalized, j.email) = ${normalized} AND j.duplicate_of IS NULL AND j.syntax_valid
+          AND jb.account_id = ${accountId} AND jb.mode = ${mode} AND jb.deleted_at IS NULL
+          AND (jb.expires_at IS NULL OR jb.expires_at > now())
+          AND COALESCE(jb.completed_at, now()) >= ${notBefore}) c
+     ORDER BY validated_at DESC LIMIT 1`;
+  if (!fact) return null;
   return {
-    normalized: fact.normalized,
+    normalized,
     domain: fact.domain,
     status: fact.status,
     reason: fact.reason,
     didYouMean: fact.did_you_mean,
-    checks: unpackChecks(fact.checks, fact.normalized)!,
+    checks: unpackChecks(fact.checks, normalized)!,
     source: fact.source,
     validatedAt: fact.validated_at,
   };
 }
 
-/** How the account's known addresses of one domain, validated since `notBefore`, are spread over the four statuses. */
+/**
+ * How the account's known addresses of one domain, validated since `notBefore`, are spread over
+ * the four statuses (each address once, by its latest verdict).
+ */
 export async function domainStatusCounts(
   db: Db,
   accountId: string,
@@ -102,9 +126,24 @@ export async function domainStatusCounts(
   notBefore: Date,
 ) {
   return db.$queryRaw<{ status: string; n: number; last: Date }[]>`
-    SELECT status, count(*)::int AS n, max(validated_at) AS last FROM email_facts
-     WHERE account_seq = (SELECT seq FROM accounts WHERE id = ${accountId}) AND mode = ${mode}
-       AND domain = ${domain}
-       AND validated_at >= ${notBefore}
-     GROUP BY status`;
+    SELECT status, count(*)::int AS n, max(validated_at) AS last FROM (
+       SELECT DISTINCT ON (normalized) normalized, status, validated_at FROM (
+         SELECT f.normalized, f.status, f.validated_at FROM email_facts f
+          WHERE f.account_seq = (SELECT seq FROM accounts WHERE id = ${accountId}) AND f.mode = ${mode}
+            AND f.domain = ${domain} AND f.validated_at >= ${notBefore}
+         UNION ALL
+         SELECT x.normalized, x.status, COALESCE(jb.completed_at, now())
+           FROM jobs jb
+           CROSS JOIN LATERAL (
+             SELECT COALESCE(j.normalized, j.email) AS normalized, r.status
+               FROM job_rows j
+               CROSS JOIN LATERAL (
+                 SELECT r.status FROM results r WHERE r.job_seq = j.job_seq AND r.idx = j.idx) r
+              WHERE j.job_seq = jb.seq AND hashtext(j.domain) = hashtext(${domain}) AND j.domain = ${domain}
+                AND j.duplicate_of IS NULL AND j.syntax_valid) x
+          WHERE jb.account_id = ${accountId} AND jb.mode = ${mode} AND jb.deleted_at IS NULL
+            AND (jb.expires_at IS NULL OR jb.expires_at > now())
+            AND COALESCE(jb.completed_at, now()) >= ${notBefore}) c
+        ORDER BY normalized, validated_at DESC) latest
+      GROUP BY status`;
 }

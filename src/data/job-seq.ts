@@ -2,7 +2,7 @@ import type { Database } from './db.ts';
 import { clientOf, type Sql } from './transaction.ts';
 
 /**
- * A job's key in its per-address tables (job_rows, results, email_facts): `jobs.seq`, 4 bytes
+ * A job's key in its per-address tables (job_rows, results): `jobs.seq`, 4 bytes
  * where the text id took 30 on every row and index entry (issue 13). Queries that know the job
  * by its id find it with `(SELECT seq FROM jobs WHERE id = $1)`; a COPY needs the number itself.
  * Null when there is no such job.

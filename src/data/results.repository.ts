@@ -108,11 +108,10 @@ export async function markProcessing(db: Db, jobId: string) {
 /** Removes a deleted job's rows and results in batches, so no statement runs for long. */
 export async function purgeJobData(db: Db, jobId: string, batch = 20_000) {
   await db.$executeRaw`DELETE FROM job_uploads WHERE job_id = ${jobId}`;
-  // Facts whose latest source is this job go with it: a deleted job's results are gone.
+  // What enrichment knew from this job was read from its rows: gone from the moment it was deleted.
   const [job] = await db.$queryRaw<{ seq: number }[]>`SELECT seq FROM jobs WHERE id = ${jobId}`;
   if (!job) return; // its row is gone, and with it (by cascade) its rows and results
   const seq = job.seq;
-  await db.$executeRaw`DELETE FROM email_facts WHERE job_seq = ${seq}`;
   for (const table of ['results', 'job_rows'] as const) {
     for (;;) {
       const n =

@@ -67,35 +67,6 @@ export async function deleteJobData(
   return { rows, statements };
 }
 
-/**
- * Before a retired job's results go: its facts still within their account's retention (the
- * default raised after the job was created, docs/retention.md) get their verdict back inline, as
- * a synchronous validation's fact holds it, so that enrichment answers for them as before. Facts
- * past their retention are left to deleteExpiredFacts (hidden already), and so are those of a
- * job its owner deleted (purgeJobData removes them: nothing of it is answered any more). One
- * statement; the facts it walks are the job's (email_facts_job_seq_idx).
- */
-export async function inlineLiveFacts(
-  sql: Sql,
-  jobId: string,
-  defaultDays: number,
-): Promise<number> {
-  const { rowCount } = await clientOf(sql).query(
-    `UPDATE email_facts f
-        SET reason = r.reason, did_you_mean = r.did_you_mean, checks = r.checks,
-            job_seq = NULL, idx = NULL
-       FROM results r, accounts a, jobs j
-      WHERE j.id = $1 AND f.job_seq = j.seq AND f.checks IS NULL
-        -- retired by the retention; a job its owner deleted takes its facts with it (purgeJobData)
-        AND j.deleted_at >= j.expires_at
-        AND r.job_seq = f.job_seq AND r.idx = f.idx AND a.seq = f.account_seq
-        AND f.validated_at >= now() - make_interval(
-              days => COALESCE(a.results_retention_days, $2::int))`,
-    [jobId, defaultDays],
-  );
-  return rowCount ?? 0;
-}
-
 /** The tables of a job's data, the column that names the job, and the key that numbers its rows from 0. */
 const JOB_TABLES = {
   job_uploads: { job: 'id', key: 'seq', perStatement: 'parts' },

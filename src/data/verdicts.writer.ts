@@ -7,11 +7,11 @@ import type { Database } from './db.ts';
 import { knownJobSeqOf } from './job-seq.ts';
 import { clientOf, isUniqueViolation, withTransaction } from './transaction.ts';
 import type { Verdict } from '../validation/types.ts';
-import { factOf } from '../validation/verdict.ts';
 
 /**
- * The chunk flush: a batch of verdicts into results, the account's email facts and the job's
- * counters, in one transaction on a raw client (Prisma cannot COPY).
+ * The chunk flush: a batch of verdicts into results and the job's counters, in one transaction
+ * on a raw client (Prisma cannot COPY). What enrichment knows from a job is read from its rows
+ * and results (src/data/email-facts.repository.ts): nothing else to write per address.
  *
  * Written for throughput with many writers on one job (issue 13): results go in with COPY, and
  * the job's row is touched last, by one UPDATE that both checks the job is still live and bumps
@@ -71,42 +71,6 @@ async function insertAbsentResults(client: pg.PoolClient, jobSeq: number, rows: 
   return inserted;
 }
 
-/**
- * The account's facts of these addresses (GET /v1/enrichment), as references: domain and status
- * (what the domain counts group by) and the result's idx; the verdict itself stays in `results`
- * (src/data/email-facts.repository.ts reads it from there).
- */
-async function upsertFacts(client: pg.PoolClient, job: JobRef, jobSeq: number, rows: VerdictRow[]) {
-  const facts = rows
-    .flatMap((r) => {
-      const fact = factOf(r.verdict);
-      return fact ? [{ ...fact, idx: r.idx }] : [];
-    })
-    // One lock order for every writer (job chunks, sync validation): concurrent upserts of the
-    // same addresses then wait for each other instead of deadlocking.
-    .sort((a, b) => (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0));
-  if (facts.length === 0) return;
-  await client.query(
-    `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, source, job_seq, idx,
-                              validated_at)
-     SELECT (SELECT seq FROM accounts WHERE id = $1), $2, t.normalized, t.domain, t.status, 'job', $3, t.idx, now()
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::int[]) AS t(normalized, domain, status, idx)
-     ON CONFLICT (account_seq, mode, normalized) DO UPDATE
-        SET domain = EXCLUDED.domain, status = EXCLUDED.status, reason = NULL,
-            did_you_mean = NULL, checks = NULL, source = EXCLUDED.source,
-            job_seq = EXCLUDED.job_seq, idx = EXCLUDED.idx, validated_at = EXCLUDED.validated_at`,
-    [
-      job.accountId,
-      job.mode,
-      jobSeq,
-      facts.map((f) => f.normalized),
-      facts.map((f) => f.domain),
-      facts.map((f) => f.status),
-      facts.map((f) => f.idx),
-    ],
-  );
-}
-
 const STATUSES = ['deliverable', 'undeliverable', 'risky', 'unknown'] as const;
 
 /**
@@ -151,15 +115,6 @@ export async function writeVerdicts(
       if ((STATUSES as readonly string[]).includes(r.status))
         sums[r.status as keyof typeof sums] += w;
     }
-    // What the account now knows of these addresses, for GET /v1/enrichment: the rows whose
-    // result this run wrote (another run's rows have their facts from it, pointing at its result).
-    const written = new Set(inserted.map((r) => r.idx));
-    await upsertFacts(
-      client,
-      job,
-      jobSeq,
-      inserted.length === rows.length ? rows : rows.filter((r) => written.has(r.idx)),
-    );
     // Last and brief: the job's row, locked from here to the commit.
     const { rows: progress } = await client.query<{ processed: number; total: number }>(
       `UPDATE jobs SET processed = processed + $2, deliverable = deliverable + $3,

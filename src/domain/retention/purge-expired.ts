@@ -3,7 +3,6 @@ import {
   deleteJobData,
   deleteRetiredJob,
   expiredJobIds,
-  inlineLiveFacts,
   retireExpiredJob,
 } from '../../data/retention.repository.ts';
 import type { Deps } from '../../deps.ts';
@@ -49,11 +48,9 @@ export async function purgeExpired(
     for (const id of ids) {
       if (stop()) break jobs;
       await retireExpiredJob(db, id);
-      // Its facts refer to its results: those that outlive it keep their verdict inline.
-      await inlineLiveFacts(db, id, deps.config.retention.days);
       const deleted = await deleteJobData(db, id, batch);
       report.rows += deleted.rows;
-      report.statements += deleted.statements + 3;
+      report.statements += deleted.statements + 2;
       if (await deleteRetiredJob(db, id)) report.jobs += 1;
     }
     if (ids.length < JOBS_PER_LOOKUP) break;

@@ -617,8 +617,9 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
     });
   });
 
-  // example.com: Alice and Carl deliverable, Bob undeliverable, old1 (the expired job's) deliverable.
-  const exampleCounts = { deliverable: 3, undeliverable: 1, risky: 0, unknown: 0 };
+  // example.com: Alice and Carl deliverable, Bob undeliverable; old1 is the expired job's, whose
+  // facts went with it (a job's facts are read from the job since 20261202200000).
+  const exampleCounts = { deliverable: 2, undeliverable: 1, risky: 0, unknown: 0 };
   const enrichment = (
     email: string,
     status: string,
@@ -664,7 +665,7 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
     return res.json;
   };
 
-  it("gives GET /v1/enrichment of a job's addresses and a synchronously validated one as before", async () => {
+  it("gives GET /v1/enrichment of a job's addresses and a synchronously validated one as before, each job verdict dated by the job's end", async () => {
     expect(await enrich('Alice@example.com')).toEqual(
       enrichment(
         'Alice@example.com',
@@ -672,7 +673,7 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
         'accepted_email',
         CHECKS.alice,
         'job',
-        T.facts,
+        T.completed,
         exampleCounts,
         T.sync,
       ),
@@ -684,9 +685,9 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
         'catch_all',
         CHECKS.dan,
         'job',
-        T.facts,
+        T.completed,
         { deliverable: 0, undeliverable: 0, risky: 1, unknown: 0 },
-        T.facts,
+        T.completed,
       ),
     );
     expect(await enrich('eve@gmial.com')).toEqual(
@@ -696,9 +697,9 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
         'no_connect',
         CHECKS.eve,
         'job',
-        T.facts,
+        T.completed,
         { deliverable: 0, undeliverable: 0, risky: 0, unknown: 1 },
-        T.facts,
+        T.completed,
         'eve@gmail.com',
       ),
     );
@@ -720,21 +721,17 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
     );
   });
 
-  it('purges the expired job by retention and keeps the facts it left, as before', async () => {
+  it('purges the expired job by retention; the fact it left went with it', async () => {
     const report = await purgeExpired(h.deps);
-    // Its upload part, 2 results, 2 rows; the facts are younger than any retention.
+    // Its upload part, 2 results, 2 rows; no fact is older than its retention.
     expect(report).toMatchObject({ jobs: 1, rows: 5, facts: 0, complete: true });
     expect(await query('SELECT id FROM jobs ORDER BY id')).toEqual([{ id: jobId }]);
     expect(await query('SELECT count(*)::int AS n FROM job_rows')).toEqual([{ n: 6 }]);
     expect(await query('SELECT count(*)::int AS n FROM results')).toEqual([{ n: 5 }]);
-    expect((await enrich('old1@example.com')).result).toMatchObject({
-      status: 'deliverable',
-      checks: CHECKS.carl,
-      source: 'job',
-    });
+    expect((await enrich('old1@example.com')).status).toBe('not_found');
   });
 
-  it('deletes the old job, its rows, results and the facts it left; the rest stays', async () => {
+  it('deletes the old job, its rows and results, and with them its facts; the rest stays', async () => {
     const res = await call()('DELETE', `/v1/jobs/${jobId}`);
     expect(res.status).toBe(204);
     await purgeDeletedJob(h.deps, jobId);
@@ -743,14 +740,10 @@ describe('a database of the release before issue 13 stored forms, migrated', () 
     expect(await query('SELECT count(*)::int AS n FROM results')).toEqual([{ n: 0 }]);
     expect(
       await query(`SELECT normalized FROM email_facts WHERE mode = 'live' ORDER BY normalized`),
-    ).toEqual([
-      { normalized: 'carl@example.com' },
-      { normalized: 'gone@gone.test' },
-      { normalized: 'old1@example.com' },
-    ]);
+    ).toEqual([{ normalized: 'carl@example.com' }, { normalized: 'gone@gone.test' }]);
     expect((await enrich('Alice@example.com')).status).toBe('not_found');
     expect(await enrich('carl@example.com')).toEqual(
-      carlKnown({ deliverable: 2, undeliverable: 0, risky: 0, unknown: 0 }),
+      carlKnown({ deliverable: 1, undeliverable: 0, risky: 0, unknown: 0 }),
     );
   });
 
@@ -1001,7 +994,8 @@ describe('a job the release before left half done', () => {
       credits_charged: 2,
     });
 
-    // a@: the old inline fact; b@: the new job's fact, a reference to its result.
+    // a@ and b@: the job's verdicts, read from its results, dated by its end (since
+    // 20261202200000 a job's facts are not stored apart; the old inline fact of a@ went with it).
     const enrich = async (email: string) =>
       (await call('GET', `/v1/enrichment?email=${email}`)).json;
     expect((await enrich('a@example.com')).result).toEqual({
@@ -1010,7 +1004,7 @@ describe('a job the release before left half done', () => {
       did_you_mean: null,
       checks: CHECKS.alice,
       source: 'job',
-      validated_at: T.sync.toISOString(),
+      validated_at: job.completed_at,
     });
     const b = await enrich('b@example.com');
     expect(b.result).toMatchObject({

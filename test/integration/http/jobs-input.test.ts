@@ -146,7 +146,7 @@ describe('POST /v1/jobs with a JSON list', () => {
     );
   });
 
-  it('when a job has verified addresses, then enrichment gives each one the verdict of its result exactly; a later synchronous validation replaces it; a fact stored whole before facts were references still reads', async () => {
+  it('when a job has verified addresses, then enrichment gives each one the verdict of its result exactly; a later synchronous validation replaces it; a fact a job left inline before this release still reads', async () => {
     const acct = await h.account('business', 100);
     const call = api(h.url, acct.test);
     const emails = ['ann@gmial.com', 'disposable@ref.example', 'role@ref.example'];
@@ -182,13 +182,13 @@ describe('POST /v1/jobs with a JSON list', () => {
       checks: validated.json.result.checks,
     });
 
-    // A job's fact as it was stored before facts were references: the verdict inline, no idx.
+    // A job's fact as a job purged before this release left it (docs/retention.md): inline.
     await h.deps.db.pool.query(
       `INSERT INTO email_facts (account_seq, mode, normalized, domain, status, reason, did_you_mean,
-                                checks, source, job_seq, validated_at)
+                                checks, source, validated_at)
        VALUES ((SELECT seq FROM accounts WHERE id = $1), 'test', 'old@ref.example', 'ref.example', 'risky', 'role_account', NULL,
-               $2::jsonb, 'job', (SELECT seq FROM jobs WHERE id = $3), now())`,
-      [acct.id, JSON.stringify(replaced.result.checks), created.json.id],
+               $2::jsonb, 'job', now())`,
+      [acct.id, JSON.stringify(replaced.result.checks)],
     );
     expect((await call('GET', '/v1/enrichment?email=old@ref.example')).json).toMatchObject({
       status: 'found',

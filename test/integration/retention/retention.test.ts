@@ -62,19 +62,13 @@ async function endedJob(acct: TestAccount, n: number, tag: string) {
   return job as { id: string; completed_at: string; expires_at: string };
 }
 
-/** Moves a job's end `days` into the past, with the facts it wrote, as time passing would. */
+/** Moves a job's end `days` into the past, as time passing would (its facts are its results). */
 async function age(jobId: string, days: number) {
   await sql(
     `UPDATE jobs SET completed_at = completed_at - make_interval(days => $2),
                      expires_at = expires_at - make_interval(days => $2),
                      created_at = created_at - make_interval(days => $2)
       WHERE id = $1`,
-    jobId,
-    days,
-  );
-  await sql(
-    `UPDATE email_facts SET validated_at = validated_at - make_interval(days => $2)
-      WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1)`,
     jobId,
     days,
   );
@@ -96,7 +90,6 @@ async function holdings(jobId: string) {
             (SELECT count(*) FROM job_uploads WHERE job_id = $1)::int AS job_uploads,
             (SELECT count(*) FROM webhook_events WHERE job_id = $1)::int AS webhook_events,
             (SELECT count(*) FROM webhook_attempts WHERE job_id = $1)::int AS webhook_attempts,
-            (SELECT count(*) FROM email_facts WHERE job_seq = $2)::int AS email_facts,
             (SELECT count(*) FROM credit_ledger WHERE job_id = $1)::int AS ledger`,
     jobId,
     seqs.get(jobId),
@@ -111,7 +104,6 @@ const gone = {
   job_uploads: 0,
   webhook_events: 0,
   webhook_attempts: 0,
-  email_facts: 0,
 };
 
 /** Every route of a job, each answer's error bytes (time and request id blanked) or status. */
@@ -169,6 +161,15 @@ describe('an expired job', () => {
     // Ended 11 days ago with a retention of 10: expired yesterday. `kept` ended 9 days ago.
     await age(expired.id, 11);
     await age(kept.id, 9);
+    const validated = await call('POST', '/v1/validate', {
+      email: 'sync.old@example.com',
+      quick_mode: true,
+    });
+    expect(validated.status, validated.text).toBe(200);
+    await sql(
+      `UPDATE email_facts SET validated_at = validated_at - interval '11 days' WHERE normalized = $1`,
+      'sync.old@example.com',
+    );
   });
 
   it('when its expires_at has passed, then every job route answers 404 exactly as a job that never existed, and the list leaves it out', async () => {
@@ -191,9 +192,13 @@ describe('an expired job', () => {
     expect(oldFact.json).toMatchObject({ status: 'not_found' });
     const freshFact = await call('GET', '/v1/enrichment?email=fresh.1@example.com');
     expect(freshFact.json).toMatchObject({ status: 'found', email: 'fresh.1@example.com' });
-    // The domain's known addresses count the fresh job's 4, none of the expired job's 50.
+    // The domain's known addresses count the fresh job's 4, none of the expired job's 50 nor the
+    // expired synchronous validation.
     const known = freshFact.json.domain.known_addresses as Record<string, number>;
     expect(Object.values(known).reduce((a, b) => a + b, 0)).toBe(4);
+    expect((await call('GET', '/v1/enrichment?email=sync.old@example.com')).json.status).toBe(
+      'not_found',
+    );
   });
 
   it('when the purge runs with batches of 7 rows, then the job, its rows, results, upload, facts and webhook log are gone, the ledger keeps its lines without addresses, and other jobs are untouched', async () => {
@@ -204,13 +209,16 @@ describe('an expired job', () => {
     };
     expect(before.expired).toMatchObject({ job_rows: 50, results: 50, webhook_events: 1 });
     expect(before.expired.webhook_attempts).toBeGreaterThan(0);
-    expect(before.expired.email_facts).toBe(50);
     expect(before.expired.ledger).toBeGreaterThan(0);
 
     const report = await purge(7);
     expect(report.complete).toBe(true);
     expect(report.jobs).toBeGreaterThanOrEqual(1);
-    expect(report.facts).toBeGreaterThanOrEqual(50);
+    // The synchronous validation's fact, 11 days old: the only fact stored apart from a job.
+    expect(report.facts).toBeGreaterThanOrEqual(1);
+    expect(
+      await sql('SELECT 1 FROM email_facts WHERE normalized = $1', 'sync.old@example.com'),
+    ).toEqual([]);
     // 50 results and 50 rows in statements of at most 7: at least 8 each.
     expect(report.rows).toBeGreaterThanOrEqual(100);
     expect(report.statements).toBeGreaterThanOrEqual(16);

@@ -56,7 +56,7 @@ export interface EmailFact extends EmailFactInput {
  *
  * Every job part is written so that its plan cannot depend on the statistics (a job just
  * written is "1 row" to them; issue 13 met plans that read a whole job per row): the address
- * through job_rows_address_idx, a job's rows of one domain through job_rows_work_order_idx by
+ * through job_rows_address_idx (its hashtext, then the address itself), a job's rows of one domain through job_rows_work_order_idx by
  * a LATERAL per job, and each row's result by a LATERAL primary-key lookup. A live job:
  * `deleted_at IS NULL AND (expires_at IS NULL OR expires_at > now())`.
  */
@@ -96,7 +96,8 @@ export async function findEmailFact(
          CROSS JOIN LATERAL (
            SELECT r.status, r.reason, r.did_you_mean, r.checks FROM results r
             WHERE r.job_seq = j.job_seq AND r.idx = j.idx) r
-        WHERE COALESCE(j.normalized, j.email) = ${normalized} AND j.duplicate_of IS NULL AND j.syntax_valid
+        WHERE hashtext(COALESCE(j.normalized, j.email)) = hashtext(${normalized})
+          AND COALESCE(j.normalized, j.email) = ${normalized} AND j.duplicate_of IS NULL AND j.syntax_valid
           AND jb.account_id = ${accountId} AND jb.mode = ${mode} AND jb.deleted_at IS NULL
           AND (jb.expires_at IS NULL OR jb.expires_at > now())
           AND COALESCE(jb.completed_at, now()) >= ${notBefore}) c

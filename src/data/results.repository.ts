@@ -105,26 +105,6 @@ export async function markProcessing(db: Db, jobId: string) {
      WHERE id = ${jobId} AND status = 'queued' AND deleted_at IS NULL`;
 }
 
-/** Removes a deleted job's rows and results in batches, so no statement runs for long. */
-export async function purgeJobData(db: Db, jobId: string, batch = 20_000) {
-  await db.$executeRaw`DELETE FROM job_uploads WHERE job_id = ${jobId}`;
-  // What enrichment knew from this job was read from its rows: gone from the moment it was deleted.
-  const [job] = await db.$queryRaw<{ seq: number }[]>`SELECT seq FROM jobs WHERE id = ${jobId}`;
-  if (!job) return; // its row is gone, and with it (by cascade) its rows and results
-  const seq = job.seq;
-  for (const table of ['results', 'job_rows'] as const) {
-    for (;;) {
-      const n =
-        table === 'results'
-          ? await db.$executeRaw`DELETE FROM results WHERE ctid IN (
-              SELECT ctid FROM results WHERE job_seq = ${seq} LIMIT ${batch})`
-          : await db.$executeRaw`DELETE FROM job_rows WHERE ctid IN (
-              SELECT ctid FROM job_rows WHERE job_seq = ${seq} LIMIT ${batch})`;
-      if (n < batch) break;
-    }
-  }
-}
-
 /**
  * The most cells any stored row of a job holds (a list entry is one), for a job ingested before
  * jobs.row_width was recorded: one pass over its rows.

@@ -1,10 +1,11 @@
 import { findOwnJob, markJobDeleted } from '../../data/jobs.repository.ts';
-import { purgeJobData } from '../../data/results.repository.ts';
+import { deleteJobData } from '../../data/retention.repository.ts';
 import { withTransaction } from '../../data/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import { catalog } from '../../queue/catalog.ts';
 import type { AuthContext } from '../accounts/authenticate.ts';
 import { notFound } from '../errors.ts';
+import { PURGE_BATCH_ROWS } from '../retention/purge-expired.ts';
 import { chunkSizeOf } from './plan-job.ts';
 import { endJob } from './settle-job.ts';
 
@@ -34,11 +35,14 @@ export async function deleteJob(
     await deps.queues.enqueue('purge-job', { jobId });
   } catch (err) {
     deps.logger.warn({ err, jobId }, 'queue unreachable; purging the deleted job inline');
-    await purgeJobData(prisma, jobId);
+    await deleteJobData(deps.db, jobId, PURGE_BATCH_ROWS);
   }
 }
 
-/** The background half of a deletion (the `purge-job` task): the job's rows, results and upload go. */
+/**
+ * The background half of a deletion (the `purge-job` task): the job's upload, results and rows
+ * go, in statements of at most PURGE_BATCH_ROWS rows, as the retention purge removes them.
+ */
 export async function purgeDeletedJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<void> {
-  await purgeJobData(deps.db.prisma, jobId);
+  await deleteJobData(deps.db, jobId, PURGE_BATCH_ROWS);
 }

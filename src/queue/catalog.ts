@@ -7,7 +7,18 @@ import type { JobsOptions } from 'bullmq';
  * deterministic, so enqueueing the same work twice is harmless.
  */
 
-const workKey = z.tuple([z.string(), z.number().int().min(0)]);
+const int4 = z
+  .number()
+  .int()
+  .min(-(2 ** 31))
+  .max(2 ** 31 - 1);
+/** A unique row's place in the work order: [hashtext(domain), idx] (job_rows_work_order_idx). */
+const workKey = z.tuple([int4, z.number().int().min(0)]);
+/**
+ * The work order of the release before issue 13's hashed index, [domain, idx]: chunk tasks it
+ * queued are still served after an upgrade (the first element's type tells the two apart).
+ */
+const legacyWorkKey = z.tuple([z.string(), z.number().int().min(0)]);
 
 export const catalog = {
   /** Expands a new job's stored input into rows, then cuts them into chunks. */
@@ -20,24 +31,28 @@ export const catalog = {
   },
   'validate-chunk': {
     queue: 'chunks',
-    payload: z.object({
-      jobId: z.string(),
-      chunk: z.number().int().min(0),
-      /** (domain, idx) bounds of the chunk in work order: [from, to). */
-      from: workKey.optional(),
-      to: workKey.nullable().optional(),
-      /**
-       * A later try of addresses that got a temporary (4xx) answer: their row indexes. `waits`
-       * counts the times they waited for a provider's pause (pacing), which spend no attempt.
-       */
-      retry: z
-        .object({
-          attempt: z.number().int().min(0),
-          idx: z.array(z.number().int()).min(1),
-          waits: z.number().int().min(0).optional(),
-        })
-        .optional(),
-    }),
+    payload: z
+      .object({
+        jobId: z.string(),
+        chunk: z.number().int().min(0),
+        /** Bounds of the chunk in work order: [from, to); absent `from` is the job's start. */
+        from: z.union([workKey, legacyWorkKey]).optional(),
+        to: z.union([workKey, legacyWorkKey]).nullable().optional(),
+        /**
+         * A later try of addresses that got a temporary (4xx) answer: their row indexes. `waits`
+         * counts the times they waited for a provider's pause (pacing), which spend no attempt.
+         */
+        retry: z
+          .object({
+            attempt: z.number().int().min(0),
+            idx: z.array(z.number().int()).min(1),
+            waits: z.number().int().min(0).optional(),
+          })
+          .optional(),
+      })
+      .refine((p) => !p.from || !p.to || typeof p.from[0] === typeof p.to[0], {
+        message: 'from and to must be bounds of the same work order',
+      }),
     jobId: (p: {
       jobId: string;
       chunk: number;

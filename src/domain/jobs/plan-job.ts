@@ -13,8 +13,9 @@ export function chunkSizeOf(jobs: Config['jobs'], job: { quickMode: boolean }): 
 }
 
 /**
- * Splits a job into chunks of unique addresses in (domain, idx) order, so the addresses of one
- * domain travel together, and enqueues them. Chunk ids are deterministic: a re-run adds nothing.
+ * Splits a job into chunks of unique addresses in work order, (hashtext(domain), idx), so the
+ * addresses of one domain travel together, and enqueues them. Chunk ids are deterministic: a
+ * re-run adds nothing.
  */
 export async function planJob(
   deps: Pick<Deps, 'db' | 'queues' | 'config'>,
@@ -23,15 +24,12 @@ export async function planJob(
   const job = await findJob(deps.db.prisma, jobId);
   if (!job || job.deletedAt || (job.status !== 'queued' && job.status !== 'processing')) return 0;
   const starts = await chunkStarts(deps.db, jobId, chunkSizeOf(deps.config.jobs, job));
-  const payloads = starts.map((s, chunk) => {
-    const next = starts[chunk + 1];
-    return {
-      jobId,
-      chunk,
-      from: [s.domain, s.idx] as [string, number],
-      to: next ? ([next.domain, next.idx] as [string, number]) : null,
-    };
-  });
+  const payloads = starts.map((from, chunk) => ({
+    jobId,
+    chunk,
+    from,
+    to: starts[chunk + 1] ?? null,
+  }));
   await deps.queues.enqueueMany('validate-chunk', payloads);
   return payloads.length;
 }

@@ -3,7 +3,9 @@ import { findJob } from '../../data/jobs.repository.ts';
 import {
   markProcessing,
   pendingRowsByIdx,
+  pendingRowsInLegacyRange,
   pendingRowsInRange,
+  type WorkKey,
   type WorkRow,
 } from '../../data/results.repository.ts';
 import type { Deps } from '../../deps.ts';
@@ -75,7 +77,7 @@ async function verifyChunk(
   await markProcessing(db.prisma, job.id);
   const rows = payload.retry
     ? await pendingRowsByIdx(db.prisma, job.id, payload.retry.idx)
-    : await pendingRowsInRange(db.prisma, job.id, payload.from ?? ['', 0], payload.to ?? null);
+    : await pendingRowsOfRange(deps, job.id, payload.from ?? null, payload.to ?? null);
   // A re-run with nothing left (its last flush committed, the worker died before the ending).
   if (rows.length === 0) await endIfDone(deps, job.id);
 
@@ -151,6 +153,26 @@ async function verifyChunk(
   }
   if (signal?.aborted && !skipped) throw new Error('shutting down; the chunk is handed back');
   return { written: writer.written, retried: retry.length + wait.length, skipped };
+}
+
+type LegacyKey = [domain: string, idx: number];
+const isLegacy = (key: WorkKey | LegacyKey | null): key is LegacyKey =>
+  typeof key?.[0] === 'string';
+
+/**
+ * The chunk's rows by its bounds: [hash, idx] pairs, or [domain, idx] in a task the release
+ * before the hashed work order queued (the catalog refuses a task that mixes them).
+ */
+function pendingRowsOfRange(
+  deps: ChunkDeps,
+  jobId: string,
+  from: WorkKey | LegacyKey | null,
+  to: WorkKey | LegacyKey | null,
+): Promise<WorkRow[]> {
+  if (!isLegacy(from) && !isLegacy(to)) return pendingRowsInRange(deps.db, jobId, from, to);
+  if (from !== null && !isLegacy(from)) throw new Error('bounds of two work orders');
+  if (to !== null && !isLegacy(to)) throw new Error('bounds of two work orders');
+  return pendingRowsInLegacyRange(deps.db, jobId, from ?? ['', 0], to);
 }
 
 /** One group in a lane: each verdict goes to `take` as soon as the engine has it. */

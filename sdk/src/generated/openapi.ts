@@ -752,10 +752,13 @@ export interface components {
                 checks: components["schemas"]["Checks"];
                 did_you_mean: string | null;
                 reason: components["schemas"]["VerdictReason"];
-                /** @description What produced the verdict (e.g. `validate`). */
+                /** @description What produced the verdict: `validate` (POST /v1/validate or /batch) or `job` (a job of this account, while it is kept). */
                 source: string;
                 status: components["schemas"]["VerdictStatus"];
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description When the verdict was learnt; a job's verdicts are dated by the job's end (while it runs: now).
+                 */
                 validated_at: string;
             };
             /** @constant */

@@ -67,8 +67,14 @@ const enrichmentFound = z
       reason: verdictReasonSchema,
       did_you_mean: z.string().nullable(),
       checks: checksSchema,
-      source: z.string().describe('What produced the verdict (e.g. `validate`).'),
-      validated_at: isoTime,
+      source: z
+        .string()
+        .describe(
+          'What produced the verdict: `validate` (POST /v1/validate or /batch) or `job` (a job of this account, while it is kept).',
+        ),
+      validated_at: isoTime.describe(
+        "When the verdict was learnt; a job's verdicts are dated by the job's end (while it runs: now).",
+      ),
     }),
     domain: z.object({
       name: z.string(),

@@ -73,7 +73,8 @@ async function insertAbsentResults(client: pg.PoolClient, jobSeq: number, rows: 
 
 /**
  * Bumps the job's counters by what this batch inserted, each result counting 1 + its duplicates
- * (looked up per result in job_rows_duplicate_of_idx), and returns the job's progress; none when
+ * (one scan of job_rows_duplicate_of_idx for the whole batch: `= ANY`; a lookup per result was a
+ * bitmap scan each, ~0.3 ms, 1.5 s a quick chunk of 5,000), and returns the job's progress; none when
  * the job is no longer live. One statement, the last of the flush: the job's row is locked from
  * here to the commit only.
  */
@@ -84,10 +85,11 @@ async function countInserted(
   inserted: { idx: number; status: string }[],
 ) {
   const { rows } = await client.query<{ processed: number; total: number }>(
-    `WITH w AS (
-       SELECT t.status, 1 + (SELECT count(*) FROM job_rows d
-                              WHERE d.job_seq = $2 AND d.duplicate_of = t.idx)::int AS n
-         FROM unnest($3::int[], $4::text[]) AS t(idx, status)),
+    `WITH t AS (SELECT * FROM unnest($3::int[], $4::text[]) AS t(idx, status)),
+     dups AS (
+       SELECT duplicate_of AS idx, count(*)::int AS n FROM job_rows
+        WHERE job_seq = $2 AND duplicate_of = ANY($3::int[]) GROUP BY duplicate_of),
+     w AS (SELECT t.status, 1 + COALESCE(dups.n, 0) AS n FROM t LEFT JOIN dups USING (idx)),
      s AS (
        SELECT COALESCE(sum(n), 0)::int AS processed,
               COALESCE(sum(n) FILTER (WHERE status = 'deliverable'), 0)::int AS deliverable,

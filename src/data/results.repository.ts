@@ -47,7 +47,8 @@ export async function chunkStarts(db: Database, jobId: string, size: number): Pr
 
 /**
  * The unique rows of a chunk, [from, to) in work order, that have no result yet (a re-run skips
- * what is done); `from` null is the job's start, `to` null its end.
+ * what is done); `from` null is the job's start, `to` null its end. `withResults`: all of them,
+ * done or not (a quick-mode chunk: see process-chunk.ts).
  *
  * `OFFSET 0` keeps the NOT EXISTS a per-row lookup of results' primary key on (job_seq, idx).
  * Without it the planner turns it into an anti join, and for a new job of a database whose
@@ -65,6 +66,7 @@ export async function pendingRowsInRange(
   jobId: string,
   from: WorkKey | null,
   to: WorkKey | null,
+  { withResults = false }: { withResults?: boolean } = {},
 ): Promise<WorkRow[]> {
   const values: unknown[] = [jobId];
   const bound = (v: number) => `$${values.push(v)}::int`;
@@ -77,7 +79,7 @@ export async function pendingRowsInRange(
     `SELECT j.idx, j.email, j.domain, j.syntax_valid FROM job_rows j
       WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = $1) AND j.duplicate_of IS NULL
         ${where.map((w) => `AND ${w}`).join(' ')}
-        AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_seq = j.job_seq AND r.idx = j.idx OFFSET 0)
+        ${withResults ? '' : 'AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_seq = j.job_seq AND r.idx = j.idx OFFSET 0)'}
       ORDER BY hashtext(j.domain), j.idx`,
     values,
   );

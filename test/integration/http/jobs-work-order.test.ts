@@ -176,3 +176,50 @@ describe('chunk tasks queued by the release before the hashed work order', () =>
     expect(catalog['validate-chunk'].payload.safeParse(hashed).success).toBe(true);
   });
 });
+
+describe('a quick-mode chunk that runs again after its verdicts were written', () => {
+  const h = useHarness(() => ({ DNS_SERVERS: dns.address, QUICK_CHUNK_SIZE: '4' }));
+
+  it('when it runs twice (its worker died after the flush), then it reads its rows again but keeps the first verdicts, counts each row once, and the job ends exactly', async () => {
+    const { call, job, size } = await ingestedJob(h, interleaved('r'));
+    const starts = await chunkStarts(h.deps.db, job.id, size);
+    const payloads = starts.map((from, chunk) =>
+      catalog['validate-chunk'].payload.parse({
+        jobId: job.id,
+        chunk,
+        from,
+        to: starts[chunk + 1] ?? null,
+      }),
+    );
+    const counted = async () =>
+      (await h.deps.db.pool.query('SELECT processed FROM jobs WHERE id = $1', [job.id])).rows[0]
+        .processed as number;
+    const results = async () =>
+      (
+        await h.deps.db.pool.query<{ idx: number; reason: string }>(
+          'SELECT idx, reason FROM results WHERE job_seq = $1 ORDER BY idx',
+          [job.seq],
+        )
+      ).rows;
+
+    expect((await processChunk(h.deps, payloads[0]!)).written).toBe(4);
+    const first = await results();
+    expect(first).toHaveLength(4);
+    const processed = await counted();
+    // Marks the first run's verdict of one row: the second run must leave it as it is.
+    await h.deps.db.pool.query(
+      `UPDATE results SET reason = 'first run' WHERE job_seq = $1 AND idx = $2`,
+      [job.seq, first[0]!.idx],
+    );
+
+    // Its 4 rows checked again and handed to the flush, which keeps none of them.
+    expect((await processChunk(h.deps, payloads[0]!)).written).toBe(4);
+    const again = await results();
+    expect(again.map((r) => r.idx)).toEqual(first.map((r) => r.idx));
+    expect(again[0]!.reason).toBe('first run');
+    expect(await counted()).toBe(processed);
+
+    for (const payload of payloads.slice(1)) await processChunk(h.deps, payload);
+    expect(await jobWhen(call, job.id)).toMatchObject(ENDED);
+  });
+});

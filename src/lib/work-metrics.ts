@@ -85,8 +85,17 @@ export function countVerdicts(
   mode: string,
   list: readonly { verdict: { status: string; reason: string } }[],
 ): void {
-  for (const { verdict: v } of list)
-    verdicts.inc({ source, mode: modeOf(mode), status: v.status, reason: v.reason });
+  // One inc per (status, reason) of the batch: prom-client hashes the labels on every call, which
+  // per verdict was 2 % of a quick-mode worker's time (480 ms of a 1M job's chunks).
+  const counts = new Map<string, { status: string; reason: string; n: number }>();
+  for (const { verdict: v } of list) {
+    const key = `${v.status}\t${v.reason}`;
+    const c = counts.get(key);
+    if (c) c.n += 1;
+    else counts.set(key, { status: v.status, reason: v.reason, n: 1 });
+  }
+  for (const c of counts.values())
+    verdicts.inc({ source, mode: modeOf(mode), status: c.status, reason: c.reason }, c.n);
 }
 
 /** A job committed, with the credits it reserved. */

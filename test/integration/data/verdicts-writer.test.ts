@@ -12,22 +12,27 @@ const acct = useAccount(h);
 const sql = <T = Record<string, unknown>>(text: string, ...params: unknown[]) =>
   h.deps.db.pool.query(text, params).then((r) => r.rows as T[]);
 
-/** A job of five rows: 0..3 unique, 4 a duplicate of 0 (the ingest's shape, written directly). */
-async function job(id: string) {
+/**
+ * A job of five rows: 0..3 unique, 4 a duplicate of 0 (the ingest's shape, written directly);
+ * `unique`: row 4 is an address of its own.
+ */
+async function job(id: string, unique = false) {
   await sql(
     `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count)
-     VALUES ($1, $2, 'emails', 'processing', 'live', 5, 4)`,
+     VALUES ($1, $2, 'emails', 'processing', 'live', 5, $3)`,
     id,
     acct.id,
+    unique ? 5 : 4,
   );
   await sql(
     `INSERT INTO job_rows (job_seq, idx, email, domain, syntax_valid, duplicate_of)
-     SELECT (SELECT seq FROM jobs WHERE id = $1), g, 'u' || (CASE WHEN g = 4 THEN 0 ELSE g END) || '@w.test',
-            'w.test', true, CASE WHEN g = 4 THEN 0 END
+     SELECT (SELECT seq FROM jobs WHERE id = $1), g, 'u' || (CASE WHEN g = 4 AND NOT $2 THEN 0 ELSE g END) || '@w.test',
+            'w.test', true, CASE WHEN g = 4 AND NOT $2 THEN 0 END
        FROM generate_series(0, 4) g`,
     id,
+    unique,
   );
-  return { id, accountId: acct.id, mode: 'live' };
+  return { id, accountId: acct.id, mode: 'live', total: 5, uniqueCount: unique ? 5 : 4 };
 }
 
 const verdict = (idx: number, status: 'deliverable' | 'risky' | 'unknown'): VerdictRow => ({
@@ -68,6 +73,23 @@ describe('writeVerdicts', () => {
       undeliverable: 0,
       risky: 1,
       unknown: 0,
+    });
+  });
+
+  it('when the job has no repeated row, then each result counts once toward processed and its status, also when another run wrote some first', async () => {
+    const j = await job('job_writer_unique_000000000', true);
+    expect(
+      await writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable'), verdict(4, 'risky')]),
+    ).toEqual({ processed: 2, total: 5 });
+    expect(
+      await writeVerdicts(h.deps.db, j, [verdict(4, 'unknown'), verdict(1, 'unknown')]),
+    ).toEqual({ processed: 3, total: 5 });
+    expect(await counters(j.id)).toEqual({
+      processed: 3,
+      deliverable: 1,
+      undeliverable: 0,
+      risky: 1,
+      unknown: 1,
     });
   });
 

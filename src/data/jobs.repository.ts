@@ -1,7 +1,7 @@
 import type { Job } from '../generated/prisma/client.ts';
 import type { Database, Db } from './db.ts';
 import { unpackChecks, unpackFields } from './stored-forms.ts';
-import { clientOf, withTransaction, type Sql } from './transaction.ts';
+import { clientOf, queryPlannedWithout, type Sql } from './transaction.ts';
 
 /**
  * The shape of every job id (`newId('job')`: `job_` and 24 base62 characters). Anything else
@@ -125,20 +125,17 @@ export async function pageResults(
  * inner side read every result of the job for each of its rows (1M × 1M; issue 13).
  */
 export async function countReasons(db: Database, jobId: string) {
-  return withTransaction(db, async (tx) => {
-    const client = clientOf(tx);
-    await client.query('SET LOCAL enable_nestloop = off');
-    const { rows } = await client.query<{ status: string; reason: string; count: number }>(
-      `SELECT r.status, r.reason, count(*)::int AS count
+  return queryPlannedWithout<{ status: string; reason: string; count: number }>(
+    db,
+    ['nestloop'],
+    `SELECT r.status, r.reason, count(*)::int AS count
          FROM job_rows j
          JOIN results r ON r.job_seq = j.job_seq AND r.idx = COALESCE(j.duplicate_of, j.idx)
         WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = $1)
         GROUP BY r.status, r.reason
         ORDER BY r.status, count DESC, r.reason`,
-      [jobId],
-    );
-    return rows;
-  });
+    [jobId],
+  );
 }
 
 /** Adds warnings to a job, each code once (a re-run chunk adds nothing new). */

@@ -1,5 +1,5 @@
 import type { Database, Db } from './db.ts';
-import { clientOf, withTransaction, type Sql } from './transaction.ts';
+import { clientOf, queryPlannedWithout, type Sql } from './transaction.ts';
 
 export interface WorkRow {
   idx: number;
@@ -27,22 +27,19 @@ const INT4_MAX = 2 ** 31 - 1;
  * index; issue 13), so bitmap scans and sorts are turned off for this one statement.
  */
 export async function chunkStarts(db: Database, jobId: string, size: number): Promise<WorkKey[]> {
-  return withTransaction(db, async (tx) => {
-    const client = clientOf(tx);
-    await client.query('SET LOCAL enable_bitmapscan = off');
-    await client.query('SET LOCAL enable_sort = off');
-    const { rows } = await client.query<{ hash: number; idx: number }>(
-      `SELECT hash, idx FROM (
+  const rows = await queryPlannedWithout<{ hash: number; idx: number }>(
+    db,
+    ['bitmapscan', 'sort'],
+    `SELECT hash, idx FROM (
          SELECT hashtext(domain) AS hash, idx,
                 row_number() OVER (ORDER BY hashtext(domain), idx) - 1 AS rn
            FROM job_rows
           WHERE job_seq = (SELECT seq FROM jobs WHERE id = $1) AND duplicate_of IS NULL) s
         WHERE rn % $2 = 0
         ORDER BY hash, idx`,
-      [jobId, size],
-    );
-    return rows.map((r): WorkKey => [r.hash, r.idx]);
-  });
+    [jobId, size],
+  );
+  return rows.map((r): WorkKey => [r.hash, r.idx]);
 }
 
 /**
@@ -103,20 +100,17 @@ export async function pendingRowsInLegacyRange(
   from: [domain: string, idx: number],
   to: [domain: string, idx: number] | null,
 ): Promise<WorkRow[]> {
-  return withTransaction(db, async (tx) => {
-    const client = clientOf(tx);
-    await client.query('SET LOCAL enable_seqscan = off');
-    const { rows } = await client.query<WorkRow>(
-      `SELECT j.idx, j.email, j.domain, j.syntax_valid FROM job_rows j
+  return queryPlannedWithout<WorkRow>(
+    db,
+    ['seqscan'],
+    `SELECT j.idx, j.email, j.domain, j.syntax_valid FROM job_rows j
         WHERE j.job_seq = (SELECT seq FROM jobs WHERE id = $1) AND COALESCE(j.duplicate_of, -1) < 0
           AND (j.domain, j.idx) >= ($2::text, $3::int)
           AND ($4::text IS NULL OR (j.domain, j.idx) < ($4::text, $5::int))
           AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_seq = j.job_seq AND r.idx = j.idx OFFSET 0)
         ORDER BY j.domain, j.idx`,
-      [jobId, from[0], from[1], to?.[0] ?? null, to?.[1] ?? null],
-    );
-    return rows;
-  });
+    [jobId, from[0], from[1], to?.[0] ?? null, to?.[1] ?? null],
+  );
 }
 
 export async function pendingRowsByIdx(db: Db, jobId: string, idx: number[]): Promise<WorkRow[]> {

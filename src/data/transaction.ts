@@ -72,3 +72,24 @@ export async function withTransaction<T>(db: Database, fn: (tx: Tx) => Promise<T
 /** A unique index refused the row (SQLSTATE 23505). */
 export const isUniqueViolation = (err: unknown): boolean =>
   (err as { code?: string } | null)?.code === '23505';
+
+/** Planner methods a statement may turn off for itself (queryPlannedWithout). */
+export type PlannerMethod = 'nestloop' | 'bitmapscan' | 'sort' | 'seqscan';
+
+/**
+ * One read-only statement with some planner methods off for it alone (`SET LOCAL` in a
+ * transaction of its own): for whole-job statements whose plan must not depend on the
+ * statistics, which know nothing of a job just written ("1 row"; issue 13).
+ */
+export async function queryPlannedWithout<R extends pg.QueryResultRow>(
+  db: Database,
+  off: PlannerMethod[],
+  text: string,
+  values: unknown[],
+): Promise<R[]> {
+  return withTransaction(db, async (tx) => {
+    const client = clientOf(tx);
+    for (const method of off) await client.query(`SET LOCAL enable_${method} = off`);
+    return (await client.query<R>(text, values)).rows;
+  });
+}

@@ -24,6 +24,7 @@ import { withTransaction } from '../src/data/transaction.ts';
 import { migrate } from '../src/data/migrate.ts';
 import { writeVerdicts, type VerdictRow } from '../src/data/verdicts.writer.ts';
 import type { Verdict } from '../src/validation/types.ts';
+import { checkedAt } from '../test/support/checks.ts';
 import { admin, benchDatabaseUrl } from './support.ts';
 
 const ROWS = Number(process.env.BENCH_WRITE_ROWS ?? 100_000);
@@ -40,19 +41,7 @@ function verdictOf(i: number): Verdict {
     normalized: `user.${i}@${domain}`,
     durationMs: 3,
     temporary: false,
-    checks: {
-      syntax: true,
-      domain,
-      mx_found: true,
-      mx_host: `mx.${domain}`,
-      disposable: false,
-      role: false,
-      free: false,
-      catch_all: false,
-      smtp: null,
-      provider: null,
-      gateway: null,
-    },
+    checks: checkedAt(domain),
   };
 }
 

@@ -10,6 +10,7 @@ import { ensureDatabase, migrate } from '../../../src/data/migrate.ts';
 import { purgeDeletedJob } from '../../../src/domain/jobs/delete-job.ts';
 import { purgeExpired } from '../../../src/domain/retention/purge-expired.ts';
 import type { Checks } from '../../../src/validation/types.ts';
+import { checkedAt } from '../../support/checks.ts';
 import { mxZones, startDnsServer, type DnsServer } from '../../support/dns-server.ts';
 import { api, jobWhen, startHarness, waitFor, type Harness } from '../../support/harness.ts';
 import { freePort, stopProcess } from '../../support/processes.ts';
@@ -100,45 +101,30 @@ const goneJobId = id('job');
 const eventId = id('evt');
 
 const smtpOk = { code: 250, enhanced_code: '2.1.5', message: 'OK' };
-/** What an address at a domain with an MX and nothing special was checked as. */
-const checked = (domain: string, extra: Partial<Checks> = {}): Checks => ({
-  syntax: true,
-  domain,
-  mx_found: true,
-  mx_host: `mx.${domain}`,
-  disposable: false,
-  role: false,
-  free: false,
-  catch_all: false,
-  smtp: null,
-  provider: null,
-  gateway: null,
-  ...extra,
-});
 /** Each row's verdict as the old readers gave it (checks as toResult orders them). */
 const CHECKS = {
-  alice: checked('example.com', { smtp: smtpOk, provider: 'google' }),
-  bob: checked('example.com', {
+  alice: checkedAt('example.com', { smtp: smtpOk, provider: 'google' }),
+  bob: checkedAt('example.com', {
     smtp: { code: 550, enhanced_code: '5.1.1', message: 'no such user' },
     gateway: 'mimecast',
   }),
-  invalid: checked('', {
+  invalid: checkedAt('', {
     syntax: false,
     domain: null,
     mx_found: false,
     mx_host: null,
     catch_all: null,
   }),
-  dan: checked('mail.test', {
+  dan: checkedAt('mail.test', {
     role: true,
     free: true,
     catch_all: true,
     smtp: { code: 250, enhanced_code: null, message: 'OK' },
   }),
   // Written before providers were detected: the object has neither provider nor gateway.
-  eve: checked('gmial.com', { catch_all: null }),
-  carl: checked('example.com', { smtp: smtpOk, provider: 'google' }),
-  gone: checked('gone.test', { catch_all: true }),
+  eve: checkedAt('gmial.com', { catch_all: null }),
+  carl: checkedAt('example.com', { smtp: smtpOk, provider: 'google' }),
+  gone: checkedAt('gone.test', { catch_all: true }),
 };
 
 /** The first array form (c4efe9f src/data/stored-forms.ts packChecks). */

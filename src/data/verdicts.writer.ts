@@ -28,7 +28,7 @@ export interface VerdictRow {
 
 export interface JobRef {
   id: string;
-  accountId: string;
+  /** The key mode (`live`, `test`): the verdict metrics' label. */
   mode: string;
   /** Rows and unique rows (jobs.total, unique_count): equal when no row repeats another. */
   total?: number;

@@ -127,4 +127,44 @@ describe('writeVerdicts', () => {
     expect(await writeVerdicts(h.deps.db, j, [verdict(3, 'deliverable')])).toBeNull();
     expect(await results(j.id)).toEqual([]);
   });
+
+  // job_rows and results name their job without a foreign key (migration 20261202210000): the
+  // job's row is the guard instead, and a trigger deletes a job's data with it.
+  const dataOf = async (seq: number) =>
+    (
+      await sql<{ rows: number; results: number }>(
+        `SELECT (SELECT count(*)::int FROM job_rows WHERE job_seq = $1) AS rows,
+                (SELECT count(*)::int FROM results WHERE job_seq = $1) AS results`,
+        seq,
+      )
+    )[0];
+  const seqOf = async (id: string) =>
+    (await sql<{ seq: number }>('SELECT seq FROM jobs WHERE id = $1', id))[0]!.seq;
+
+  it("when a job's row is deleted, then its rows and results go with it", async () => {
+    const j = await job('job_writer_cascade_000000000');
+    const seq = await seqOf(j.id);
+    await writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable'), verdict(1, 'risky')]);
+    expect(await dataOf(seq)).toEqual({ rows: 5, results: 2 });
+    await sql('DELETE FROM jobs WHERE id = $1', j.id);
+    expect(await dataOf(seq)).toEqual({ rows: 0, results: 0 });
+  });
+
+  it("when the job's row is deleted while a batch is written, then the batch keeps nothing: no result outlives its job", async () => {
+    const j = await job('job_writer_deleted_during_0');
+    const seq = await seqOf(j.id);
+    const deleter = await h.deps.db.pool.connect();
+    try {
+      await deleter.query('BEGIN');
+      await deleter.query('DELETE FROM jobs WHERE id = $1', [j.id]);
+      // The flush's COPY goes through; its UPDATE of the job's row waits for the delete.
+      const flush = writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable')]);
+      await new Promise((r) => setTimeout(r, 200));
+      await deleter.query('COMMIT');
+      expect(await flush).toBeNull();
+    } finally {
+      deleter.release();
+    }
+    expect(await dataOf(seq)).toEqual({ rows: 0, results: 0 });
+  });
 });

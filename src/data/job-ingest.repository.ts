@@ -31,12 +31,13 @@ export async function lockJobForIngest(tx: Tx, jobId: string): Promise<JobToInge
 
 /**
  * Drops the stored input and marks the job ingested with its widest row; false when the job was
- * deleted or ended meanwhile (the caller then keeps none of the rows it wrote).
+ * deleted or ended meanwhile (the caller then keeps none of the rows it wrote). ingested_at is
+ * the clock at the end of the ingest (`now()` would be its transaction's start).
  */
 export async function finishIngest(tx: Tx, jobId: string, rowWidth: number): Promise<boolean> {
   await clientOf(tx).query('DELETE FROM job_uploads WHERE job_id = $1', [jobId]);
   const finished = await clientOf(tx).query(
-    `UPDATE jobs SET ingested_at = now(), row_width = $2
+    `UPDATE jobs SET ingested_at = clock_timestamp(), row_width = $2
       WHERE id = $1 AND ingested_at IS NULL AND deleted_at IS NULL
         AND status IN ('queued', 'processing')`,
     [jobId, rowWidth],

@@ -249,7 +249,7 @@ async function main() {
         const s = (end - t) / 1000;
         // The ingest (one task: serial) and the chunks (spread over the worker processes) apart,
         // split where the ingest committed (jobs.ingested_at; the same clock as Date.now here).
-        const { rows: marks } = await db.pool.query<{ ingested: number; created: number }>(
+        const { rows: marks } = await db.pool.query<{ ingested: number }>(
           `SELECT extract(epoch FROM ingested_at) * 1000 AS ingested FROM jobs WHERE id = $1`,
           [created.id],
         );
@@ -281,6 +281,10 @@ async function main() {
       } finally {
         await Promise.all(workers.map(stop));
       }
+      // Every round starts from the same tables: a round after others inserted into indexes
+      // already holding their million rows each (the ingest measured 6.8, 8.5, 8.5 and 9.6 s in
+      // rounds 1 to 4 of one run), which weighed on whichever process count ran later.
+      await db.pool.query('TRUNCATE results, job_rows, job_uploads, email_facts');
     }
     // Rounds repeated (BENCH_WORKERS=1,3,1,3): the medians' ratio, and every round's time.
     const median = (xs: number[]) => {

@@ -6,7 +6,8 @@ import type { Processors } from '../start-workers.ts';
 export const ingestJobProcessor =
   (deps: Deps): Processors['ingest-job'] =>
   async ({ jobId }) => {
-    if (!(await ingestJob(deps, jobId))) return { chunks: 0 };
-    const chunks = await planJob(deps, jobId);
+    const ingested = await ingestJob(deps, jobId);
+    if (!ingested.live) return { chunks: 0 };
+    const chunks = await planJob(deps, jobId, ingested.order);
     return { chunks };
   };

@@ -5,16 +5,27 @@ import { withTransaction } from '../../data/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import { PermanentTaskError } from '../errors.ts';
 import { openInput, RowNumberer, type InputSource } from './job-input.ts';
+import { WorkOrder } from './work-order.ts';
+
+/**
+ * `live`: false when the job is gone. `order`: its unique rows in work order, for planning its
+ * chunks; null when this run did not write them (the job was ingested before) or the job is too
+ * large for it (planJob then reads them back).
+ */
+export interface Ingested {
+  live: boolean;
+  order: WorkOrder | null;
+}
 
 /**
  * Expands a job's stored input into job_rows (COPY), each row with its normalised address and
  * duplicate link, then drops the stored input. One transaction: a crash rolls it all back and the
  * task runs again from the start. Returns false when the job is gone.
  */
-export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<boolean> {
+export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<Ingested> {
   return withTransaction(deps.db, async (tx) => {
     const job = await lockJobForIngest(tx, jobId);
-    if (!job || !job.live || job.ingested) return Boolean(job?.live);
+    if (!job || !job.live || job.ingested) return { live: Boolean(job?.live), order: null };
     const bytes = readUpload(deps.db, jobId);
     const source: InputSource =
       job.source === 'csv_file'
@@ -31,6 +42,7 @@ export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<
     const { batches } = await openInput(source);
     const numberer = new RowNumberer(Number.MAX_SAFE_INTEGER);
     const copy = openJobRowsCopy(tx, jobId);
+    const order = WorkOrder.fits(job.total) ? new WorkOrder(job.total) : null;
     // The widest row, so the download can pad ragged rows and keep its columns aligned.
     let rowWidth = 0;
     try {
@@ -38,18 +50,22 @@ export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<
         for (const row of batch) {
           const { idx, parsed, duplicateOf } = numberer.next(row.email);
           rowWidth = Math.max(rowWidth, row.fields?.length ?? 1);
+          const domain = parsed.domain ?? '';
+          if (duplicateOf === null) order?.add(domain, idx);
           await copy.write({
             idx,
             fields: row.fields,
             email: row.email,
             normalized: parsed.normalized,
-            domain: parsed.domain ?? '',
+            domain,
             syntaxValid: parsed.valid,
             duplicateOf,
           });
         }
       }
-      await copy.end();
+      const ended = copy.end();
+      order?.seal(); // while Postgres takes the last rows in
+      await ended;
     } catch (err) {
       copy.abort();
       throw err;
@@ -63,8 +79,8 @@ export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<
     if (!(await finishIngest(tx, jobId, rowWidth))) {
       // Deleted (or ended) while the rows were written: keep none of them.
       tx.discard();
-      return false;
+      return { live: false, order: null };
     }
-    return true;
+    return { live: true, order };
   });
 }

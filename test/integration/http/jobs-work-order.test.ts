@@ -49,9 +49,10 @@ async function ingestedJob(h: Harness, emails: string[]) {
   const created = await call('POST', '/v1/jobs', { emails, quick_mode: true });
   expect(created.status, created.text).toBe(201);
   const jobId = created.json.id as string;
-  expect(await ingestJob(h.deps, jobId)).toBe(true);
+  const ingested = await ingestJob(h.deps, jobId);
+  expect(ingested.live).toBe(true);
   const job = await h.deps.db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
-  return { call, job, size: chunkSizeOf(h.deps.config.jobs, job) };
+  return { call, job, size: chunkSizeOf(h.deps.config.jobs, job), order: ingested.order };
 }
 
 async function uniqueRows(h: Harness, seq: number) {
@@ -74,13 +75,20 @@ describe('a job whose domains collide in hashtext and interleave in its input', 
     expect(hashes.rows[0]!.a).toBe(hashes.rows[0]!.b);
 
     const emails = interleaved('w');
-    const { call, job, size } = await ingestedJob(h, emails);
+    const { call, job, size, order } = await ingestedJob(h, emails);
     expect(size).toBe(4);
     const unique = await uniqueRows(h, job.seq);
     expect(unique).toHaveLength(28);
 
     const starts = await chunkStarts(h.deps.db, job.id, size);
     expect(starts).toHaveLength(7);
+    // The ingest learnt the same bounds as it wrote the rows (planJob takes them, no read back).
+    expect(order?.startsEvery(size)).toEqual(starts);
+    expect(order?.startsEvery(3)).toEqual(await chunkStarts(h.deps.db, job.id, 3));
+    // planJob's first chunk starts at the job's start: the same rows as from its first key.
+    expect(await pendingRowsInRange(h.deps.db, job.id, null, starts[1]!)).toEqual(
+      await pendingRowsInRange(h.deps.db, job.id, starts[0]!, starts[1]!),
+    );
     const chunks = await Promise.all(
       starts.map((from, i) => pendingRowsInRange(h.deps.db, job.id, from, starts[i + 1] ?? null)),
     );

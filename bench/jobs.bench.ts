@@ -248,7 +248,8 @@ async function main() {
         const end = performance.now();
         const s = (end - t) / 1000;
         // The ingest (one task: serial) and the chunks (spread over the worker processes) apart,
-        // split where the ingest committed (jobs.ingested_at; the same clock as Date.now here).
+        // split where the ingest ended (jobs.ingested_at, its last statement; the same clock as
+        // Date.now here). The chunks' share includes the ingest's commit and the plan.
         const { rows: marks } = await db.pool.query<{ ingested: number }>(
           `SELECT extract(epoch FROM ingested_at) * 1000 AS ingested FROM jobs WHERE id = $1`,
           [created.id],

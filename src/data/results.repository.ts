@@ -42,6 +42,15 @@ export async function chunkStarts(db: Database, jobId: string, size: number): Pr
   return rows.map((r): WorkKey => [r.hash, r.idx]);
 }
 
+/** Postgres's hashtext() of each text, in order (WorkOrder.agreesWith). */
+export async function hashtexts(sql: Sql, texts: string[]): Promise<number[]> {
+  const { rows } = await clientOf(sql).query<{ hash: number }>(
+    'SELECT hashtext(t) AS hash FROM unnest($1::text[]) WITH ORDINALITY AS u(t, o) ORDER BY o',
+    [texts],
+  );
+  return rows.map((r) => r.hash);
+}
+
 /**
  * The unique rows of a chunk, [from, to) in work order, that have no result yet (a re-run skips
  * what is done); `from` null is the job's start, `to` null its end. `withResults`: all of them,

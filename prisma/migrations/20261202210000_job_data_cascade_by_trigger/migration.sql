@@ -13,7 +13,10 @@
 ALTER TABLE "job_rows" DROP CONSTRAINT "job_rows_job_seq_fkey";
 ALTER TABLE "results" DROP CONSTRAINT "results_job_seq_fkey";
 
-CREATE FUNCTION "mailsift_delete_job_data"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The tables are found in the schema they are in now, whatever the search_path of the session
+-- that deletes a job.
+CREATE FUNCTION "mailsift_delete_job_data"() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 BEGIN
   DELETE FROM "results" WHERE "job_seq" = OLD."seq";
   DELETE FROM "job_rows" WHERE "job_seq" = OLD."seq";

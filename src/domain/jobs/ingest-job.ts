@@ -1,6 +1,7 @@
 import { finishIngest, lockJobForIngest } from '../../data/job-ingest.repository.ts';
 import { openJobRowsCopy } from '../../data/job-rows.writer.ts';
 import { readUpload } from '../../data/job-uploads.repository.ts';
+import { hashtexts } from '../../data/results.repository.ts';
 import { withTransaction } from '../../data/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import { PermanentTaskError } from '../errors.ts';
@@ -20,7 +21,7 @@ export interface Ingested {
 /**
  * Expands a job's stored input into job_rows (COPY), each row with its normalised address and
  * duplicate link, then drops the stored input. One transaction: a crash rolls it all back and the
- * task runs again from the start. Returns false when the job is gone.
+ * task runs again from the start. Learns the job's work order on the way (see Ingested).
  */
 export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<Ingested> {
   return withTransaction(deps.db, async (tx) => {
@@ -63,8 +64,10 @@ export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<
           });
         }
       }
+      // Sorted while Postgres works through the rows it has queued (the last buffer and the end
+      // of the COPY go after it).
       const ended = copy.end();
-      order?.seal(); // while Postgres takes the last rows in
+      order?.seal();
       await ended;
     } catch (err) {
       copy.abort();
@@ -81,6 +84,7 @@ export async function ingestJob(deps: Pick<Deps, 'db'>, jobId: string): Promise<
       tx.discard();
       return { live: false, order: null };
     }
-    return { live: true, order };
+    const agreed = order && (await order.agreesWith((texts) => hashtexts(tx, texts)));
+    return { live: true, order: agreed ? order : null };
   });
 }

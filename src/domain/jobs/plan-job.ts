@@ -17,8 +17,8 @@ export function chunkSizeOf(jobs: Config['jobs'], job: { quickMode: boolean }): 
  * Splits a job into chunks of unique addresses in work order, (hashtext(domain), idx), so the
  * addresses of one domain travel together, and enqueues them. Chunk ids are deterministic: a
  * re-run adds nothing. The bounds come from `order` when the ingest of this run learnt it, else
- * from the rows themselves; the first chunk starts at the job's start and the last ends at its
- * end, so the chunks cover every unique row once whatever the bounds between them.
+ * from the rows themselves (`chunkStarts`); the first chunk starts at the job's start and the
+ * last ends at its end.
  */
 export async function planJob(
   deps: Pick<Deps, 'db' | 'queues' | 'config'>,

@@ -158,13 +158,45 @@ describe('writeVerdicts', () => {
       await deleter.query('BEGIN');
       await deleter.query('DELETE FROM jobs WHERE id = $1', [j.id]);
       // The flush's COPY goes through; its UPDATE of the job's row waits for the delete.
-      const flush = writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable')]);
-      await new Promise((r) => setTimeout(r, 200));
+      let settled = false;
+      const flush = writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable')]).finally(() => {
+        settled = true;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBe(false);
       await deleter.query('COMMIT');
       expect(await flush).toBeNull();
     } finally {
       deleter.release();
     }
+    expect(await dataOf(seq)).toEqual({ rows: 0, results: 0 });
+  });
+
+  it("when a flush has updated the job's row and a delete of the job waits for its commit, then the delete takes the flush's results too", async () => {
+    const j = await job('job_writer_flush_first_0000');
+    const seq = await seqOf(j.id);
+    // The flush's transaction as writeVerdicts runs it: results first, the job's row last.
+    const flusher = await h.deps.db.pool.connect();
+    try {
+      await flusher.query('BEGIN');
+      await flusher.query(
+        `INSERT INTO results (job_seq, idx, status, reason, checks, duration_ms)
+         VALUES ($1, 0, 'deliverable', 'accepted_email', '{}', 1)`,
+        [seq],
+      );
+      await flusher.query('UPDATE jobs SET processed = processed + 2 WHERE id = $1', [j.id]);
+      let deleted = false;
+      const deletion = h.deps.db.pool
+        .query('DELETE FROM jobs WHERE id = $1', [j.id])
+        .then(() => (deleted = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(deleted).toBe(false); // waits for the job's row
+      await flusher.query('COMMIT');
+      await deletion;
+    } finally {
+      flusher.release();
+    }
+    // The trigger ran after the flush committed and saw its result.
     expect(await dataOf(seq)).toEqual({ rows: 0, results: 0 });
   });
 });

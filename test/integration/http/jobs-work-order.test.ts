@@ -5,7 +5,7 @@ import {
   pendingRowsInRange,
 } from '../../../src/data/results.repository.ts';
 import { ingestJob } from '../../../src/domain/jobs/ingest-job.ts';
-import { chunkSizeOf } from '../../../src/domain/jobs/plan-job.ts';
+import { chunkSizeOf, planJob } from '../../../src/domain/jobs/plan-job.ts';
 import { processChunk } from '../../../src/domain/jobs/process-chunk.ts';
 import { catalog } from '../../../src/queue/catalog.ts';
 import { mxZones, startDnsServer } from '../../support/dns-server.ts';
@@ -111,7 +111,26 @@ describe('a job whose domains collide in hashtext and interleave in its input', 
       expect([hashOf.get(c[0]!.domain), c[0]!.idx]).toEqual(starts[i]);
     });
 
-    // Run by real workers: the ingest task queued by POST plans the same chunks.
+    // planJob with the ingest's order queues those bounds, the first chunk from the job's start.
+    expect(await planJob(h.deps, job.id, order)).toBe(7);
+    const queued = await Promise.all(
+      starts.map((_, chunk) =>
+        h.deps.queues
+          .queue('chunks')
+          .getJob(catalog['validate-chunk'].jobId({ jobId: job.id, chunk })),
+      ),
+    );
+    expect(queued.map((t) => t?.data)).toEqual(
+      starts.map((from, chunk) => ({
+        jobId: job.id,
+        chunk,
+        ...(chunk > 0 ? { from } : {}),
+        to: starts[chunk + 1] ?? null,
+      })),
+    );
+
+    // Run by real workers: the chunks queued above (the ingest task queued by POST finds the job
+    // ingested, and its plan by chunkStarts has the same chunk ids: it adds nothing).
     h.startWorkers();
     const done = await jobWhen(call, job.id);
     expect(done).toMatchObject(ENDED);

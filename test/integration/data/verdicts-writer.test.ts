@@ -141,6 +141,18 @@ describe('writeVerdicts', () => {
   const seqOf = async (id: string) =>
     (await sql<{ seq: number }>('SELECT seq FROM jobs WHERE id = $1', id))[0]!.seq;
 
+  it('when the schema is read, then job_rows and results carry no foreign key (a per-row check on every COPY) and jobs carries the trigger that deletes their rows', async () => {
+    const keys = await sql<{ table: string }>(
+      `SELECT conrelid::regclass::text AS table FROM pg_constraint
+        WHERE contype = 'f' AND conrelid IN ('job_rows'::regclass, 'results'::regclass)`,
+    );
+    expect(keys).toEqual([]);
+    const triggers = await sql<{ tgname: string }>(
+      `SELECT tgname FROM pg_trigger WHERE tgrelid = 'jobs'::regclass AND NOT tgisinternal`,
+    );
+    expect(triggers.map((t) => t.tgname)).toContain('jobs_delete_data');
+  });
+
   it("when a job's row is deleted, then its rows and results go with it", async () => {
     const j = await job('job_writer_cascade_000000000');
     const seq = await seqOf(j.id);

@@ -1,8 +1,8 @@
 /**
  * npm run bench -- retention — the retention purge of one expired job of BENCH_RETENTION_ROWS
- * addresses (rows and results), with as many expired facts of synchronous validations, next to the reference measured in the same run on the same
- * Postgres: one unbatched DELETE per table of an identical job (what a purge without batches
- * would hold as one long statement). Prints the time of each, the number of statements and the
+ * addresses (rows and results), with as many expired facts of synchronous validations, next to
+ * the reference measured in the same run on the same Postgres: one unbatched DELETE per table of
+ * an identical job (what a purge without batches would hold as one long statement). Prints the time of each, the number of statements and the
  * longest statement of the batched purge. Own database, dropped at the end.
  */
 import pg from 'pg';
@@ -23,7 +23,10 @@ async function dropDb() {
   await admin.end();
 }
 
-/** An ended job of ROWS addresses, expired a day ago, with its rows and results, and as many expired facts. */
+/**
+ * An ended job of ROWS addresses, expired a day ago, with its rows and results, and as many
+ * expired facts.
+ */
 async function seed(c: pg.Client, jobId: string, account: string) {
   await c.query(
     `INSERT INTO jobs (id, account_id, source, status, mode, total, unique_count, completed_at,

@@ -43,7 +43,7 @@ export async function deleteJobData(
   let statements = 1;
   // job_uploads is keyed by the job's id, job_rows and results by its seq (src/data/job-seq.ts).
   const seq = await jobSeqOf(sql, jobId);
-  if (seq === null) return { rows, statements }; // its row is gone, its data with it (cascade)
+  if (seq === null) return { rows, statements }; // its row is gone, its data with it (trigger)
   for (const table of ['job_uploads', 'results', 'job_rows'] as const) {
     const { key, perStatement, job } = JOB_TABLES[table];
     const owner = job === 'id' ? jobId : seq;

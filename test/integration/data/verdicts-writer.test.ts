@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { writeVerdicts, type VerdictRow } from '../../../src/data/verdicts.writer.ts';
 import { emptyChecks } from '../../../src/validation/verdict.ts';
@@ -140,6 +141,19 @@ describe('writeVerdicts', () => {
     )[0];
   const seqOf = async (id: string) =>
     (await sql<{ seq: number }>('SELECT seq FROM jobs WHERE id = $1', id))[0]!.seq;
+  /** Resolves once another backend waits for a lock `holder`'s transaction holds. */
+  const someoneWaitsFor = async (holder: PoolClient) => {
+    const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    for (let i = 0; i < 500; i++) {
+      const [w] = await sql<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+        rows[0]!.pid,
+      );
+      if (w!.n > 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('nothing waited for the lock');
+  };
 
   it('when the schema is read, then job_rows and results carry no foreign key (a per-row check on every COPY) and jobs carries the trigger that deletes their rows', async () => {
     const keys = await sql<{ table: string }>(
@@ -174,7 +188,7 @@ describe('writeVerdicts', () => {
       const flush = writeVerdicts(h.deps.db, j, [verdict(0, 'deliverable')]).finally(() => {
         settled = true;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await someoneWaitsFor(deleter);
       expect(settled).toBe(false);
       await deleter.query('COMMIT');
       expect(await flush).toBeNull();
@@ -201,7 +215,7 @@ describe('writeVerdicts', () => {
       const deletion = h.deps.db.pool
         .query('DELETE FROM jobs WHERE id = $1', [j.id])
         .then(() => (deleted = true));
-      await new Promise((r) => setTimeout(r, 300));
+      await someoneWaitsFor(flusher);
       expect(deleted).toBe(false); // waits for the job's row
       await flusher.query('COMMIT');
       await deletion;
